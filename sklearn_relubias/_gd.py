@@ -1,0 +1,90 @@
+"""Gradient-descent driver: shapes the problem, allocates buffers, calls the kernel."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _kernels
+from ._linalg import gram, top_eigenvalue
+
+
+@dataclass
+class GDResult:
+    """What one gradient-descent run produced (see ``run_gd``)."""
+
+    hidden_weights: np.ndarray
+    dual_coef: np.ndarray
+    loss_curve: np.ndarray
+    n_iter: int
+    status: int
+    stable_iter: int
+    step_size: float
+    gram: np.ndarray | None
+
+
+def step_size(learning_rate, output_weights, lambda_max, n_samples):
+    """``eta = learning_rate * n / (||a||^2 lambda_max(X^T X))`` (0 if X is zero)."""
+    if lambda_max <= 0.0:
+        return 0.0
+    return learning_rate * n_samples / (np.dot(output_weights, output_weights) * lambda_max)
+
+
+def use_dual(solver, n_samples, n_features):
+    """Whether to iterate in the data span (O(n^2 m) per step) or in weight space."""
+    if solver == "auto":
+        return n_samples < n_features
+    return solver == "dual"
+
+
+def run_gd(X, y, a, W0, *, learning_rate, max_iter, tol, dual):
+    """Run full-batch gradient descent from ``W0``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Training inputs, float32 or float64, C-contiguous.
+    y : ndarray of shape (n_samples,)
+        Targets, float64.
+    a : ndarray of shape (n_neurons,)
+        Output weights, float64.
+    W0 : ndarray of shape (n_neurons, n_features)
+        Initial hidden weights, float64.
+    learning_rate, max_iter, tol : float, int, float
+        As in :class:`ShallowReLURegressor`.
+    dual : bool
+        Iterate on the data-span coefficients with the Gram matrix.
+
+    Returns
+    -------
+    GDResult
+        ``gram`` holds the Gram matrix when the dual path computed it.
+    """
+    n_samples = X.shape[0]
+    m = a.shape[0]
+    P = np.ascontiguousarray(X @ W0.T, dtype=np.float64)
+    C = np.zeros((n_samples, m))
+    loss_curve = np.empty(max_iter + 1)
+    if dual:
+        K = gram(X)
+        eta = step_size(learning_rate, a, top_eigenvalue(K), n_samples)
+        A, W = K, np.empty((m, 0))
+    else:
+        K = None
+        A = np.require(X, dtype=np.float64, requirements=["C"])
+        eta = step_size(learning_rate, a, top_eigenvalue(A.T @ A), n_samples)
+        W = W0.copy()
+    n_iter, status, stable_iter = _kernels.gradient_descent(
+        A, dual, P, C, W, a, y, eta, max_iter, tol, loss_curve
+    )
+    if dual:
+        W = W0 + C.T @ X
+    return GDResult(
+        hidden_weights=W,
+        dual_coef=C,
+        loss_curve=loss_curve[: n_iter + 1].copy(),
+        n_iter=int(n_iter),
+        status=int(status),
+        stable_iter=int(stable_iter),
+        step_size=float(eta),
+        gram=K,
+    )

@@ -1,0 +1,179 @@
+"""Numba kernels: every compiled function of the package lives here.
+
+Kernels only compute. They take float64 C-contiguous arrays and scalars, write
+their results into buffers the caller allocated, never raise, and report how
+they stopped through a status code (the module-level constants below) that the
+Python driver turns into warnings.
+"""
+
+import numpy as np
+
+from ._jit import jit
+
+CONVERGED = 0
+MAX_ITER = 1
+NON_FINITE = 2
+
+
+@jit
+def _forward(P, a, y, inv_n, D, active):
+    """Loss, gradient coefficients and activation pattern at pre-activations P.
+
+    Parameters
+    ----------
+    P : ndarray of shape (n_samples, n_neurons)
+        Pre-activations ``<w_j, x_i>``.
+    a : ndarray of shape (n_neurons,)
+        Output weights.
+    y : ndarray of shape (n_samples,)
+        Targets.
+    inv_n : float
+        ``1 / n_samples``.
+    D : ndarray of shape (n_samples, n_neurons)
+        Output, overwritten: ``D[i, j] = r_i a_j g_ij / n`` with
+        ``g_ij = 1[P[i, j] >= 0]``, so that ``grad_j = X.T @ D[:, j]``.
+    active : ndarray of shape (n_samples, n_neurons), dtype bool
+        Input: the previous pattern; output: ``P > 0``.
+
+    Returns
+    -------
+    loss : float
+        ``1/(2n) sum_i (f(x_i) - y_i)^2``; ``nan`` if any ``P`` is not finite.
+    changed : bool
+        Whether the activation pattern differs from the one passed in.
+    """
+    n, m = P.shape
+    total = 0.0
+    changed = False
+    finite = True
+    for i in range(n):
+        f = 0.0
+        for j in range(m):
+            p = P[i, j]
+            finite &= np.isfinite(p)
+            if p > 0.0:
+                f += a[j] * p
+        r = f - y[i]
+        total += r * r
+        for j in range(m):
+            p = P[i, j]
+            D[i, j] = inv_n * r * a[j] if p >= 0.0 else 0.0
+            now = p > 0.0
+            changed |= now != active[i, j]
+            active[i, j] = now
+    if not finite:
+        return np.nan, changed
+    return 0.5 * inv_n * total, changed
+
+
+@jit
+def _search_direction(A, dual, D, G, S):
+    """Change of the pre-activations per unit step, and the gradient norm.
+
+    Writes ``S = K D`` (dual, ``A = K``) or ``G = D^T X`` and ``S = X G^T``
+    (primal, ``A = X``) in place and returns ``||grad||_F = sqrt(<D, S>)``.
+    """
+    if dual:
+        np.dot(A, D, S)
+    else:
+        np.dot(D.T, A, G)
+        np.dot(A, G.T, S)
+    sq = 0.0
+    for i in range(D.shape[0]):
+        for j in range(D.shape[1]):
+            sq += D[i, j] * S[i, j]
+    return np.sqrt(max(sq, 0.0))
+
+
+@jit
+def gradient_descent(A, dual, P, C, W, a, y, eta, max_iter, tol, loss_curve):
+    """Full-batch gradient descent on the shallow ReLU model, in place.
+
+    Both paths run the same recursion on the pre-activations
+    ``P = X W^T``: ``P <- P - eta * S`` with ``S = K D`` (dual path, ``A = K``)
+    or ``S = X (D^T X)^T`` (primal path, ``A = X``), and accumulate the
+    data-span coefficients ``C <- C - eta * D``. The squared gradient norm is
+    ``<D, S>`` in both cases.
+
+    Parameters
+    ----------
+    A : ndarray of shape (n_samples, n_samples) or (n_samples, n_features)
+        Gram matrix ``X X^T`` if ``dual``, else ``X``.
+    dual : bool
+        Which path ``A`` belongs to.
+    P : ndarray of shape (n_samples, n_neurons)
+        Input ``X W0^T``; output ``X W^T`` at the returned iterate.
+    C : ndarray of shape (n_samples, n_neurons)
+        Input zeros; output the data-span coefficients.
+    W : ndarray of shape (n_neurons, n_features)
+        Primal path: input ``W0``, output the final weights. Dual path: unused
+        (pass an empty ``(n_neurons, 0)`` array).
+    a : ndarray of shape (n_neurons,)
+        Output weights.
+    y : ndarray of shape (n_samples,)
+        Targets.
+    eta : float
+        Absolute step size.
+    max_iter : int
+        Maximum number of steps.
+    tol : float
+        Stop when ``||grad||_F <= tol * ||grad_0||_F``.
+    loss_curve : ndarray of shape (max_iter + 1,)
+        Output: ``loss_curve[t]`` is the loss after ``t`` steps.
+
+    Returns
+    -------
+    n_iter : int
+        Number of steps taken.
+    status : int
+        ``CONVERGED``, ``MAX_ITER`` or ``NON_FINITE`` (the next iterate was not
+        finite; the buffers hold the last finite one).
+    stable_iter : int
+        First iteration from which the pattern ``P > 0`` never changed.
+    """
+    n, m = P.shape
+    inv_n = 1.0 / n
+    D = np.empty((n, m))
+    D_new = np.empty((n, m))
+    P_new = np.empty((n, m))
+    S = np.empty((n, m))
+    G = np.empty((m, A.shape[1])) if not dual else np.empty((m, 0))
+    active = np.zeros((n, m), dtype=np.bool_)
+
+    loss, _ = _forward(P, a, y, inv_n, D, active)
+    loss_curve[0] = loss
+    if not np.isfinite(loss):
+        return 0, NON_FINITE, 0
+    g0 = _search_direction(A, dual, D, G, S)
+    gnorm = g0
+    stable_iter = 0
+    status = MAX_ITER
+    t = 0
+    while True:
+        if gnorm <= tol * g0:
+            status = CONVERGED
+            break
+        if t == max_iter:
+            break
+        for i in range(n):
+            for j in range(m):
+                P_new[i, j] = P[i, j] - eta * S[i, j]
+        loss, changed = _forward(P_new, a, y, inv_n, D_new, active)
+        if not np.isfinite(loss):
+            status = NON_FINITE
+            break
+        for i in range(n):
+            for j in range(m):
+                C[i, j] -= eta * D[i, j]
+                P[i, j] = P_new[i, j]
+                D[i, j] = D_new[i, j]
+        if not dual:
+            for j in range(m):
+                for k in range(G.shape[1]):
+                    W[j, k] -= eta * G[j, k]
+        t += 1
+        loss_curve[t] = loss
+        if changed:
+            stable_iter = t
+        gnorm = _search_direction(A, dual, D, G, S)
+    return t, status, stable_iter

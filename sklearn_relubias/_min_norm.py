@@ -1,0 +1,213 @@
+"""MinNormReLURegressor: the minimum-norm global minimiser, solved exactly."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+
+from ._dual_qp import kkt_residual, solve_min_norm
+from ._linalg import gram
+from ._model import (
+    FLOAT_DTYPES,
+    MODEL_PARAMETER_CONSTRAINTS,
+    predict,
+    resolve_output_weights,
+)
+from .utils._sklearn_compat import Interval, _fit_context, validate_data
+
+
+def min_norm_dual_coef(X, y, a, *, K=None, tol=1e-12):
+    """Data-span coefficients of the minimum-norm solution for output weights ``a``.
+
+    Neurons with ``a_j > 0`` share the single-neuron solution ``u+`` for ``y``,
+    neurons with ``a_j < 0`` the one for ``-y``, in proportion to ``|a_j|``:
+    ``w_j = |a_j| u / sum_{k in group} a_k^2``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Inputs.
+    y : ndarray of shape (n_samples,)
+        Targets, float64.
+    a : ndarray of shape (n_neurons,)
+        Output weights.
+    K : ndarray of shape (n_samples, n_samples), default=None
+        Gram matrix ``X X^T`` if already computed; formed here when
+        ``n_samples <= n_features`` and not given.
+    tol : float, default=1e-12
+        Relative tolerance of the solver.
+
+    Returns
+    -------
+    dual_coef : ndarray of shape (n_samples, n_neurons)
+    n_iter : int
+        Active-set iterations, summed over the (at most two) groups.
+    interpolates : bool
+        Whether every group's program was feasible.
+    kkt : float
+        Largest relative KKT residual over the groups.
+    """
+    n_samples, n_features = X.shape
+    if K is None and n_samples <= n_features:
+        K = gram(X)
+    dual_coef = np.zeros((n_samples, a.shape[0]))
+    n_iter, interpolates, kkt = 0, True, 0.0
+    for sign in (1.0, -1.0):
+        group = sign * a > 0
+        if not group.any():
+            continue
+        sol = solve_min_norm(sign * y, K=K, X=None if K is not None else X, tol=tol)
+        fitted = K @ sol.coef if K is not None else X @ (X.T @ sol.coef)
+        n_iter += sol.n_iter
+        interpolates &= sol.interpolates
+        kkt = max(kkt, kkt_residual(fitted, sol.coef, sol.targets, sol.equality))
+        dual_coef[:, group] = np.outer(sol.coef, np.abs(a[group]) / np.sum(a[group] ** 2))
+    return dual_coef, n_iter, interpolates, kkt
+
+
+class MinNormReLURegressor(RegressorMixin, BaseEstimator):
+    """Minimum-norm global minimiser of the shallow ReLU regression loss.
+
+    The reference solution that gradient descent is compared with: the hidden
+    weights of smallest Frobenius norm among the global minimisers of the
+    squared loss of ``f(x) = sum_j a_j relu(<w_j, x>)``, within the label-sign
+    activation region (positive-output neurons active exactly where ``y > 0``,
+    negative-output ones exactly where ``y < 0``). Solved exactly in the dual,
+    with ``n_samples`` variables, by a finite active-set method.
+
+    Parameters
+    ----------
+    n_neurons : int, default=2
+        Number of hidden neurons ``m``.
+    output_weights : {'balanced', 'positive'} or array-like of shape (n_neurons,), \
+            default='balanced'
+        Fixed output weights ``a``. 'balanced' gives +1, -1, +1, ... (so
+        ``n_neurons=1`` is the single neuron ``relu(<w, x>)``), 'positive' all
+        +1; an array gives any nonzero values.
+    tol : float, default=1e-12
+        Relative tolerance for the solver's rank, feasibility and sign
+        decisions.
+
+    Attributes
+    ----------
+    hidden_weights_ : ndarray of shape (n_neurons, n_features)
+        The minimum-norm hidden weights ``W*``.
+    output_weights_ : ndarray of shape (n_neurons,)
+        The output weights ``a`` used.
+    dual_coef_ : ndarray of shape (n_samples, n_neurons)
+        Data-span coefficients: ``hidden_weights_ == dual_coef_.T @ X``. When
+        the program is feasible these are its Lagrange multipliers.
+    activation_pattern_ : ndarray of shape (n_samples, n_neurons), dtype=bool
+        ``<w_j, x_i> > 0`` (strict) on the training inputs.
+    interpolates_ : bool
+        Whether the set of global minimisers described above is non-empty,
+        i.e. every training target the model can produce is fitted exactly.
+        It is False when that set is empty (typically ``n_samples >
+        n_features``): the estimator then returns the minimum-norm minimiser of
+        the convex surrogate ``sum_{y_i > 0} (<w, x_i> - y_i)^2 +
+        sum_{y_i <= 0} max(<w, x_i>, 0)^2`` (per neuron group, with ``-y`` for
+        the negative group).
+    kkt_residual_ : float
+        Largest relative violation of the KKT conditions of the program that
+        was solved (primal feasibility, sign of the multipliers,
+        complementarity). Only primal feasibility is meaningful when
+        ``interpolates_`` is False, since ``dual_coef_`` is then one
+        representation of ``W*`` among many rather than the multipliers.
+    n_iter_ : int
+        Active-set iterations of the solver.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string feature names.
+
+    See Also
+    --------
+    ShallowReLURegressor : the same model trained by gradient descent.
+
+    Notes
+    -----
+    Single neuron with targets ``y``: ``W*`` solves
+    ``min ||w||^2`` s.t. ``<w, x_i> = y_i`` for ``y_i > 0`` and
+    ``<w, x_i> <= 0`` for ``y_i <= 0``. With ``w = X^T c`` and ``K = X X^T``,
+    its dual is ``min_c 1/2 c^T K c - b^T c`` s.t. ``c_i <= 0`` for
+    ``y_i <= 0``, ``b = max(y, 0)``, solved by a primal-dual active-set
+    method with a Lawson-Hanson fallback. With ``n_neurons > 1``, neurons
+    with ``a_j > 0`` share the solution ``u+`` for ``y`` and those with
+    ``a_j < 0`` the solution ``u-`` for ``-y``:
+    ``w_j = |a_j| u / sum_{k in group} a_k^2``. For one neuron this is the
+    minimum-norm global minimiser; for several it is the minimum-norm one
+    within the label-sign region.
+
+    References
+    ----------
+    .. [1] K.-W. Lai, G. Wang, M. Tao and V. Muthukumar, "How Does the ReLU
+       Activation Affect the Implicit Bias of Gradient Descent on
+       High-dimensional Neural Network Regression?", COLT 2026,
+       arXiv:2603.04895.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_relubias import MinNormReLURegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((10, 200)), rng.standard_normal(10)
+    >>> reg = MinNormReLURegressor(n_neurons=2).fit(X, y)
+    >>> reg.interpolates_
+    True
+    >>> bool(np.allclose(reg.predict(X), y))
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **MODEL_PARAMETER_CONSTRAINTS,
+        "tol": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, n_neurons=2, output_weights="balanced", tol=1e-12):
+        self.n_neurons = n_neurons
+        self.output_weights = output_weights
+        self.tol = tol
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Compute the minimum-norm hidden weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,)
+            Targets.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, y_numeric=True)
+        y = np.asarray(y, dtype=np.float64)
+        a = resolve_output_weights(self.output_weights, self.n_neurons)
+        C, n_iter, interpolates, kkt = min_norm_dual_coef(X, y, a, tol=self.tol)
+        self.output_weights_ = a
+        self.dual_coef_ = C
+        self.hidden_weights_ = C.T @ X
+        self.activation_pattern_ = X @ self.hidden_weights_.T > 0
+        self.interpolates_ = bool(interpolates)
+        self.kkt_residual_ = kkt
+        self.n_iter_ = int(n_iter)
+        return self
+
+    def predict(self, X):
+        """Predict with the minimum-norm model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            ``sum_j a_j relu(<w_j, x>)``.
+        """
+        return predict(self, X)

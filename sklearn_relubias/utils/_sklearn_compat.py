@@ -1,0 +1,10 @@
+"""The only module that imports private scikit-learn names.
+
+Keeping them here means a scikit-learn upgrade that moves them breaks one file.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import validate_data
+
+__all__ = ["Interval", "StrOptions", "_fit_context", "validate_data"]

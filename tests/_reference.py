@@ -1,0 +1,60 @@
+"""Plain NumPy transcription of shared/design/model.md, used only as a test oracle.
+
+Nothing here is fast or clever: each line follows the written math.
+"""
+
+import numpy as np
+
+
+def gaussian_problem(n, d, seed=0):
+    """Isotropic Gaussian inputs and Gaussian targets."""
+    r = np.random.default_rng(seed)
+    return r.standard_normal((n, d)), r.standard_normal(n)
+
+
+def output_weights(kind, m):
+    if kind == "positive":
+        return np.ones(m)
+    return np.array([1.0 if j % 2 == 0 else -1.0 for j in range(m)])
+
+
+def predict(X, W, a):
+    return sum(a[j] * np.maximum(X @ W[j], 0.0) for j in range(len(a)))
+
+
+def loss(X, y, W, a):
+    r = predict(X, W, a) - y
+    return 0.5 * np.mean(r**2)
+
+
+def gradient(X, y, W, a):
+    """dL/dw_j = 1/n sum_i r_i a_j g_ij x_i with g_ij = 1[<w_j, x_i> >= 0]."""
+    n = X.shape[0]
+    r = predict(X, W, a) - y
+    grad = np.zeros_like(W)
+    for j in range(len(a)):
+        g = (X @ W[j] >= 0).astype(float)
+        grad[j] = (r * a[j] * g) @ X / n
+    return grad
+
+
+def step_size(X, a, learning_rate):
+    n = X.shape[0]
+    lam = np.linalg.eigvalsh(X.T @ X).max()
+    return learning_rate * n / (np.sum(a**2) * lam)
+
+
+def gd(X, y, a, W0, eta, n_steps):
+    """Iterates W_0..W_T and losses of plain gradient descent."""
+    Ws, losses = [W0.copy()], [loss(X, y, W0, a)]
+    W = W0.copy()
+    for _ in range(n_steps):
+        W = W - eta * gradient(X, y, W, a)
+        Ws.append(W.copy())
+        losses.append(loss(X, y, W, a))
+    return Ws, np.array(losses)
+
+
+def patterns(X, Ws):
+    """Activation patterns ``<w_j, x_i> > 0`` of each iterate, shape (T+1, n, m)."""
+    return np.array([X @ W.T > 0 for W in Ws])

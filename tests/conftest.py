@@ -1,0 +1,15 @@
+import os
+
+# Pin BLAS and Numba to one thread before they load: reproducible and no
+# oversubscription on the 2-core machines CI runs on.
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
