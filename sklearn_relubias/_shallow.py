@@ -251,6 +251,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
                 f"max_iter={self.max_iter} steps; increase max_iter, increase "
                 "learning_rate (below 2) or loosen tol.",
                 ConvergenceWarning,
+                stacklevel=3,
             )
         elif status == _kernels.NON_FINITE:
             warnings.warn(
@@ -258,6 +259,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
                 f"the fit stopped at the last finite iterate (step {n_iter}). "
                 "Rescale X and y, or lower learning_rate or init_scale.",
                 ConvergenceWarning,
+                stacklevel=3,
             )
 
     def predict(self, X):

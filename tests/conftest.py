@@ -4,6 +4,8 @@ import os
 # oversubscription on the 2-core machines CI runs on.
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(var, "1")
+# Lets scikit-learn's common checks run the NumPy array-API check instead of skipping it.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -12,4 +14,3 @@ import pytest  # noqa: E402
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
-

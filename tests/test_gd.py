@@ -1,13 +1,14 @@
 """ShallowReLURegressor against the NumPy transcription of the model."""
 
 import warnings
-
-import numpy as np
-import pytest
-from sklearn.exceptions import ConvergenceWarning
+from itertools import pairwise
 
 import _reference as ref
+import numpy as np
+import pytest
 from _reference import gaussian_problem
+from sklearn.exceptions import ConvergenceWarning
+
 from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
 
 
@@ -40,8 +41,15 @@ def test_reference_gradient_matches_central_differences():
 def test_iterates_match_reference(solver, init, n_neurons, n, d):
     X, y = gaussian_problem(n, d, seed=n_neurons)
     est = fit_steps(
-        X, y, 40, n_neurons=n_neurons, init=init, init_scale=1.0, learning_rate=0.7,
-        solver=solver, random_state=3,
+        X,
+        y,
+        40,
+        n_neurons=n_neurons,
+        init=init,
+        init_scale=1.0,
+        learning_rate=0.7,
+        solver=solver,
+        random_state=3,
     )
     a = ref.output_weights("balanced", n_neurons)
     eta = ref.step_size(X, a, 0.7)
@@ -80,20 +88,23 @@ def test_primal_and_dual_paths_agree(n, d):
 
 def test_random_init_distribution():
     d = 4000
-    est = fit_steps(np.ones((2, d)), np.ones(2), 1, n_neurons=8, init="random",
-                    init_scale=2.0, random_state=0)
+    est = fit_steps(
+        np.ones((2, d)), np.ones(2), 1, n_neurons=8, init="random", init_scale=2.0, random_state=0
+    )
     W0 = est.init_hidden_weights_
     assert W0.shape == (8, d)
     np.testing.assert_allclose(W0.std(), 2.0 / np.sqrt(d), rtol=0.02)
-    again = fit_steps(np.ones((2, d)), np.ones(2), 1, n_neurons=8, init="random",
-                      init_scale=2.0, random_state=0)
+    again = fit_steps(
+        np.ones((2, d)), np.ones(2), 1, n_neurons=8, init="random", init_scale=2.0, random_state=0
+    )
     np.testing.assert_array_equal(W0, again.init_hidden_weights_)
 
 
 def test_stops_at_tol():
     X, y = gaussian_problem(10, 300, seed=6)
-    est = ShallowReLURegressor(n_neurons=2, learning_rate=1.0, tol=1e-8, max_iter=100000,
-                               compute_min_norm_gap=False).fit(X, y)
+    est = ShallowReLURegressor(
+        n_neurons=2, learning_rate=1.0, tol=1e-8, max_iter=100000, compute_min_norm_gap=False
+    ).fit(X, y)
     a = est.output_weights_
     g0 = np.linalg.norm(ref.gradient(X, y, np.zeros_like(est.hidden_weights_), a))
     g = np.linalg.norm(ref.gradient(X, y, est.hidden_weights_, a))
@@ -138,7 +149,7 @@ def test_min_norm_gap_shrinks_with_learning_rate():
         ShallowReLURegressor(n_neurons=1, learning_rate=lr, max_iter=100000).fit(X, y).min_norm_gap_
         for lr in (1.0, 0.3, 0.1, 0.03)
     ]
-    assert all(g1 > g2 for g1, g2 in zip(gaps, gaps[1:])), gaps
+    assert all(g1 > g2 for g1, g2 in pairwise(gaps)), gaps
 
 
 def test_min_norm_gap_definition():
