@@ -161,3 +161,17 @@ def test_min_norm_gap_definition():
     primal = ShallowReLURegressor(n_neurons=2, learning_rate=0.5, solver="primal").fit(X, y)
     np.testing.assert_allclose(primal.min_norm_gap_, expected, rtol=1e-8)
     assert np.isnan(ShallowReLURegressor(compute_min_norm_gap=False).fit(X, y).min_norm_gap_)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_kernels_compile_only_float64_contiguous():
+    """float32, int and Fortran-ordered inputs are normalised before any kernel call."""
+    from sklearn_relubias import _kernels
+
+    X, y = gaussian_problem(8, 20, seed=12)
+    for Xv in (X, X.astype(np.float32), np.asfortranarray(X), np.rint(X).astype(int)):
+        for solver in ("primal", "dual"):
+            ShallowReLURegressor(max_iter=5, solver=solver, compute_min_norm_gap=False).fit(Xv, y)
+    for sig in _kernels.gradient_descent.signatures:
+        arrays = [t for t in sig if hasattr(t, "dtype")]
+        assert all(str(t.dtype) == "float64" and t.layout == "C" for t in arrays), sig
