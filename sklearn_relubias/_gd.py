@@ -14,12 +14,15 @@ class GDResult:
 
     hidden_weights: np.ndarray
     dual_coef: np.ndarray
+    activation_pattern: np.ndarray
     loss_curve: np.ndarray
     n_iter: int
     status: int
     stable_iter: int
     step_size: float
     gram: np.ndarray | None
+    pattern_changes: np.ndarray
+    n_pattern_changes: int
 
 
 def step_size(learning_rate, output_weights, lambda_max, n_samples):
@@ -36,7 +39,11 @@ def use_dual(solver, n_samples, n_features):
     return solver == "dual"
 
 
-def run_gd(X, y, a, W0, *, learning_rate, max_iter, tol, dual):
+# Most pattern changes stored when they are recorded (24 MB of int64 rows).
+MAX_RECORDED_CHANGES = 1_000_000
+
+
+def run_gd(X, y, a, W0, *, learning_rate, max_iter, tol, dual, record_pattern=False):
     """Run full-batch gradient descent from ``W0``.
 
     Parameters
@@ -53,17 +60,24 @@ def run_gd(X, y, a, W0, *, learning_rate, max_iter, tol, dual):
         As in :class:`ShallowReLURegressor`.
     dual : bool
         Iterate on the data-span coefficients with the Gram matrix.
+    record_pattern : bool, default=False
+        Record each change of the activation pattern as a row
+        ``(iteration, sample, neuron)`` (at most ``MAX_RECORDED_CHANGES``).
 
     Returns
     -------
     GDResult
-        ``gram`` holds the Gram matrix when the dual path computed it.
+        ``gram`` holds the Gram matrix when the dual path computed it;
+        ``activation_pattern`` is ``P > 0`` for the pre-activations the
+        iteration itself computed.
     """
     n_samples = X.shape[0]
     m = a.shape[0]
     P = np.ascontiguousarray(X @ W0.T, dtype=np.float64)
     C = np.zeros((n_samples, m))
     loss_curve = np.empty(max_iter + 1)
+    capacity = min(n_samples * m * max_iter, MAX_RECORDED_CHANGES) if record_pattern else 0
+    events = np.empty((capacity, 3), dtype=np.int64)
     if dual:
         K = gram(X)
         eta = step_size(learning_rate, a, top_eigenvalue(K), n_samples)
@@ -73,18 +87,21 @@ def run_gd(X, y, a, W0, *, learning_rate, max_iter, tol, dual):
         A = np.require(X, dtype=np.float64, requirements=["C"])
         eta = step_size(learning_rate, a, top_eigenvalue(A.T @ A), n_samples)
         W = W0.copy()
-    n_iter, status, stable_iter = _kernels.gradient_descent(
-        A, dual, P, C, W, a, y, eta, max_iter, tol, loss_curve
+    n_iter, status, stable_iter, n_events = _kernels.gradient_descent(
+        A, dual, P, C, W, a, y, eta, max_iter, tol, loss_curve, events
     )
     if dual:
         W = W0 + C.T @ X
     return GDResult(
         hidden_weights=W,
         dual_coef=C,
+        activation_pattern=P > 0,
         loss_curve=loss_curve[: n_iter + 1].copy(),
         n_iter=int(n_iter),
         status=int(status),
         stable_iter=int(stable_iter),
         step_size=float(eta),
         gram=K,
+        pattern_changes=events[: min(n_events, capacity)].copy(),
+        n_pattern_changes=int(n_events),
     )

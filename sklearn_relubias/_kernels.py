@@ -16,7 +16,7 @@ NON_FINITE = 2
 
 
 @jit
-def _forward(P, a, y, inv_n, D, active):
+def _forward(P, a, y, inv_n, D, active, t, events, n_events):
     """Loss, gradient coefficients and activation pattern at pre-activations P.
 
     Parameters
@@ -34,6 +34,13 @@ def _forward(P, a, y, inv_n, D, active):
         ``g_ij = 1[P[i, j] >= 0]``, so that ``grad_j = X.T @ D[:, j]``.
     active : ndarray of shape (n_samples, n_neurons), dtype bool
         Input: the previous pattern; output: ``P > 0``.
+    t : int
+        Iteration number recorded with each pattern change.
+    events : ndarray of shape (capacity, 3), dtype int64
+        Output: rows ``(t, i, j)`` appended for each entry of the pattern that
+        changed, while there is room.
+    n_events : int
+        Rows of ``events`` already used.
 
     Returns
     -------
@@ -41,6 +48,9 @@ def _forward(P, a, y, inv_n, D, active):
         ``1/(2n) sum_i (f(x_i) - y_i)^2``; ``nan`` if any ``P`` is not finite.
     changed : bool
         Whether the activation pattern differs from the one passed in.
+    n_events : int
+        Number of change events recorded so far (may exceed the capacity: only
+        the first ``capacity`` are stored).
     """
     n, m = P.shape
     total = 0.0
@@ -59,11 +69,17 @@ def _forward(P, a, y, inv_n, D, active):
             p = P[i, j]
             D[i, j] = inv_n * r * a[j] if p >= 0.0 else 0.0
             now = p > 0.0
-            changed |= now != active[i, j]
+            if now != active[i, j]:
+                changed = True
+                if n_events < events.shape[0]:
+                    events[n_events, 0] = t
+                    events[n_events, 1] = i
+                    events[n_events, 2] = j
+                n_events += 1
             active[i, j] = now
     if not finite:
-        return np.nan, changed
-    return 0.5 * inv_n * total, changed
+        return np.nan, changed, n_events
+    return 0.5 * inv_n * total, changed, n_events
 
 
 @jit
@@ -86,7 +102,7 @@ def _search_direction(A, dual, D, G, S):
 
 
 @jit
-def gradient_descent(A, dual, P, C, W, a, y, eta, max_iter, tol, loss_curve):
+def gradient_descent(A, dual, P, C, W, a, y, eta, max_iter, tol, loss_curve, events):
     """Full-batch gradient descent on the shallow ReLU model, in place.
 
     Both paths run the same recursion on the pre-activations
@@ -120,6 +136,10 @@ def gradient_descent(A, dual, P, C, W, a, y, eta, max_iter, tol, loss_curve):
         Stop when ``||grad||_F <= tol * ||grad_0||_F``.
     loss_curve : ndarray of shape (max_iter + 1,)
         Output: ``loss_curve[t]`` is the loss after ``t`` steps.
+    events : ndarray of shape (capacity, 3), dtype int64
+        Output: the first ``capacity`` changes of the activation pattern, as
+        rows ``(t, i, j)``: entry ``(i, j)`` of ``P > 0`` differs between
+        iterates ``t - 1`` and ``t``. Pass a ``(0, 3)`` array to record none.
 
     Returns
     -------
@@ -130,6 +150,8 @@ def gradient_descent(A, dual, P, C, W, a, y, eta, max_iter, tol, loss_curve):
         finite; the buffers hold the last finite one).
     stable_iter : int
         First iteration from which the pattern ``P > 0`` never changed.
+    n_events : int
+        Number of pattern changes (recorded or not).
     """
     n, m = P.shape
     inv_n = 1.0 / n
@@ -140,13 +162,14 @@ def gradient_descent(A, dual, P, C, W, a, y, eta, max_iter, tol, loss_curve):
     G = np.empty((m, A.shape[1])) if not dual else np.empty((m, 0))
     active = np.zeros((n, m), dtype=np.bool_)
 
-    loss, _ = _forward(P, a, y, inv_n, D, active)
+    loss, _, _ = _forward(P, a, y, inv_n, D, active, 0, events[:0], 0)
     loss_curve[0] = loss
     if not np.isfinite(loss):
-        return 0, NON_FINITE, 0
+        return 0, NON_FINITE, 0, 0
     g0 = _search_direction(A, dual, D, G, S)
     gnorm = g0
     stable_iter = 0
+    n_events = 0
     status = MAX_ITER
     t = 0
     while True:
@@ -158,7 +181,7 @@ def gradient_descent(A, dual, P, C, W, a, y, eta, max_iter, tol, loss_curve):
         for i in range(n):
             for j in range(m):
                 P_new[i, j] = P[i, j] - eta * S[i, j]
-        loss, changed = _forward(P_new, a, y, inv_n, D_new, active)
+        loss, changed, n_new = _forward(P_new, a, y, inv_n, D_new, active, t + 1, events, n_events)
         if not np.isfinite(loss):
             status = NON_FINITE
             break
@@ -171,9 +194,10 @@ def gradient_descent(A, dual, P, C, W, a, y, eta, max_iter, tol, loss_curve):
             for j in range(m):
                 for k in range(G.shape[1]):
                     W[j, k] -= eta * G[j, k]
+        n_events = n_new
         t += 1
         loss_curve[t] = loss
         if changed:
             stable_iter = t
         gnorm = _search_direction(A, dual, D, G, S)
-    return t, status, stable_iter
+    return t, status, stable_iter, n_events

@@ -66,6 +66,10 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
     compute_min_norm_gap : bool, default=True
         Whether to solve the minimum-norm program on the training data and
         store ``min_norm_gap_``.
+    record_pattern : bool, default=False
+        Whether to record every change of the training activation pattern in
+        ``pattern_changes_`` (for timelines such as
+        :class:`~sklearn_relubias.plotting.PatternTimelineDisplay`).
     random_state : int, RandomState instance or None, default=None
         Seed of the random initialisation.
     verbose : int, default=0
@@ -84,11 +88,18 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         ``hidden_weights_ == init_hidden_weights_ + dual_coef_.T @ X``.
     activation_pattern_ : ndarray of shape (n_samples, n_neurons), dtype=bool
         ``activation_pattern_[i, j]`` is True when ``<w_j, x_i> > 0``
-        (strictly) for the final weights: example ``i`` is *active* for
-        neuron ``j``.
+        (strictly) for the final weights, with the pre-activations the
+        iteration computed: example ``i`` is *active* for neuron ``j``.
     pattern_stable_iter_ : int
         First iteration from which the training activation pattern (as
         defined above) never changed again.
+    pattern_changes_ : ndarray of shape (n_changes, 3), dtype=int64
+        Only when ``record_pattern=True``: one row ``(t, i, j)`` for each
+        entry of the activation pattern that differs between iterates
+        ``t - 1`` and ``t``, in order. The pattern of the initial weights is
+        ``activation_pattern_`` with every recorded entry toggled once per
+        row. At most one million rows are kept (a warning says when more
+        changes happened).
     min_norm_gap_ : float
         ``||W - W*||_F / ||W*||_F`` with ``W*`` the hidden weights of
         :class:`MinNormReLURegressor` (same ``n_neurons`` and
@@ -154,6 +165,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions({"auto", "primal", "dual"})],
         "compute_min_norm_gap": ["boolean"],
+        "record_pattern": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -169,6 +181,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         tol=1e-10,
         solver="auto",
         compute_min_norm_gap=True,
+        record_pattern=False,
         random_state=None,
         verbose=0,
     ):
@@ -181,6 +194,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         self.tol = tol
         self.solver = solver
         self.compute_min_norm_gap = compute_min_norm_gap
+        self.record_pattern = record_pattern
         self.random_state = random_state
         self.verbose = verbose
 
@@ -217,6 +231,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
             max_iter=self.max_iter,
             tol=self.tol,
             dual=use_dual(self.solver, n_samples, n_features),
+            record_pattern=self.record_pattern,
         )
         self._warn_on_status(res.status, res.n_iter)
 
@@ -224,8 +239,17 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         self.init_hidden_weights_ = W0
         self.hidden_weights_ = res.hidden_weights
         self.dual_coef_ = res.dual_coef
-        self.activation_pattern_ = X @ res.hidden_weights.T > 0
+        self.activation_pattern_ = res.activation_pattern
         self.pattern_stable_iter_ = res.stable_iter
+        if self.record_pattern:
+            self.pattern_changes_ = res.pattern_changes
+            if res.n_pattern_changes > len(res.pattern_changes):
+                warnings.warn(
+                    f"The activation pattern changed {res.n_pattern_changes} times; "
+                    f"pattern_changes_ keeps the first {len(res.pattern_changes)}.",
+                    UserWarning,
+                    stacklevel=2,
+                )
         self.loss_curve_ = res.loss_curve
         self.n_iter_ = res.n_iter
         self.step_size_ = res.step_size

@@ -172,6 +172,37 @@ def test_kernels_compile_only_float64_contiguous():
     for Xv in (X, X.astype(np.float32), np.asfortranarray(X), np.rint(X).astype(int)):
         for solver in ("primal", "dual"):
             ShallowReLURegressor(max_iter=5, solver=solver, compute_min_norm_gap=False).fit(Xv, y)
-    for sig in _kernels.gradient_descent.signatures:
-        arrays = [t for t in sig if hasattr(t, "dtype")]
-        assert all(str(t.dtype) == "float64" and t.layout == "C" for t in arrays), sig
+    (sig,) = _kernels.gradient_descent.signatures
+    arrays = [t for t in sig if hasattr(t, "dtype")]
+    assert all(t.layout == "C" for t in arrays), sig
+    assert [str(t.dtype) for t in arrays] == ["float64"] * 7 + ["int64"], sig
+
+
+@pytest.mark.parametrize("solver", ["primal", "dual"])
+def test_recorded_pattern_changes_match_reference(solver):
+    X, y = gaussian_problem(10, 40, seed=13)
+    est = fit_steps(
+        X,
+        y,
+        60,
+        n_neurons=3,
+        init="random",
+        init_scale=1.0,
+        random_state=2,
+        learning_rate=1.2,
+        solver=solver,
+        record_pattern=True,
+    )
+    a = ref.output_weights("balanced", 3)
+    Ws, _ = ref.gd(X, y, a, est.init_hidden_weights_, ref.step_size(X, a, 1.2), 60)
+    pats = ref.patterns(X, Ws)
+    expected = [
+        (t, i, j) for t in range(1, 61) for i, j in np.argwhere(pats[t] != pats[t - 1])
+    ]
+    assert len(expected) > 0
+    assert [tuple(r) for r in est.pattern_changes_] == expected
+    initial = est.activation_pattern_.copy()
+    for _, i, j in est.pattern_changes_:
+        initial[i, j] = ~initial[i, j]
+    np.testing.assert_array_equal(initial, pats[0])
+    assert not hasattr(fit_steps(X, y, 5), "pattern_changes_")
