@@ -25,6 +25,11 @@ class GDResult:
     n_pattern_changes: int
 
 
+def _kernel_array(x):
+    """float64, C-contiguous and writeable (read-only memmaps would compile a twin)."""
+    return np.require(x, dtype=np.float64, requirements=["C", "W"])
+
+
 def step_size(learning_rate, output_weights, lambda_max, n_samples):
     """``eta = learning_rate * n / (||a||^2 lambda_max(X^T X))`` (0 if X is zero)."""
     if lambda_max <= 0.0:
@@ -84,11 +89,11 @@ def run_gd(X, y, a, W0, *, learning_rate, max_iter, tol, dual, record_pattern=Fa
         A, W = K, np.empty((m, 0))
     else:
         K = None
-        A = np.require(X, dtype=np.float64, requirements=["C"])
+        A = _kernel_array(X)
         eta = step_size(learning_rate, a, top_eigenvalue(A.T @ A), n_samples)
         W = W0.copy()
     n_iter, status, stable_iter, n_events = _kernels.gradient_descent(
-        A, dual, P, C, W, a, y, eta, max_iter, tol, loss_curve, events
+        A, dual, P, C, W, _kernel_array(a), _kernel_array(y), eta, max_iter, tol, loss_curve, events
     )
     if dual:
         W = W0 + C.T @ X
