@@ -248,7 +248,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
                     f"The activation pattern changed {res.n_pattern_changes} times; "
                     f"pattern_changes_ keeps the first {len(res.pattern_changes)}.",
                     UserWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
         self.loss_curve_ = res.loss_curve
         self.n_iter_ = res.n_iter
@@ -275,7 +275,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
                 f"max_iter={self.max_iter} steps; increase max_iter, increase "
                 "learning_rate (below 2) or loosen tol.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         elif status == _kernels.NON_FINITE:
             warnings.warn(
@@ -283,7 +283,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
                 f"the fit stopped at the last finite iterate (step {n_iter}). "
                 "Rescale X and y, or lower learning_rate or init_scale.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
 
     def predict(self, X):
