@@ -1,0 +1,321 @@
+"""Case 1: one gradient-descent trajectory, three implementations.
+
+a) ShallowReLURegressor (Gram matrix, step size and everything else of ``fit``
+   inside the timed call);
+b) a plain NumPy loop of the same math in weight space;
+c) scikit-learn's MLPRegressor as full-batch gradient descent with the same
+   absolute step. It also has biases and trains its output layer, so its
+   trajectory cannot be the package's; the study section shows how close it
+   gets when started from the same weights, and that it reproduces the
+   package's trajectory once the output layer and biases are frozen.
+"""
+
+import warnings
+
+import numpy as np
+from scipy import linalg
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPRegressor
+
+from sklearn_relubias import ShallowReLURegressor
+
+from ._common import Section, Target, clock, fmt, gaussian_data, measure, ms
+
+LEARNING_RATE = 0.1
+
+
+def half_mse(X, y, W, a):
+    """Training loss ``1/(2n) sum_i (sum_j a_j relu(<w_j, x_i>) - y_i)^2``."""
+    return 0.5 * float(np.mean((np.maximum(X @ W.T, 0.0) @ a - y) ** 2))
+
+
+def numpy_primal_gd(X, y, a, W0, learning_rate, n_iter):
+    """Plain NumPy gradient descent in weight space (shared/design/model.md).
+
+    ``grad_j = 1/n sum_i r_i a_j 1[<w_j, x_i> >= 0] x_i`` and
+    ``W <- W - eta grad`` with ``eta = lr n / (||a||^2 lambda_max(X^T X))``.
+    Returns the final weights and the step size.
+    """
+    n, d = X.shape
+    small_gram = X @ X.T if n <= d else X.T @ X  # same nonzero eigenvalues
+    eta = learning_rate * n / (a @ a * np.linalg.eigvalsh(small_gram)[-1])
+    W = W0.copy()
+    for _ in range(n_iter):
+        P = X @ W.T  # (n, m) pre-activations
+        r = np.maximum(P, 0.0) @ a - y  # residuals f(x_i) - y_i
+        D = (r[:, None] * a) * (P >= 0.0) / n  # D[i, j] = r_i a_j g_ij / n
+        W -= eta * (D.T @ X)
+    return W, eta
+
+
+def make_mlp(step, n_iter, n_samples, n_neurons, *, mlp_class=MLPRegressor, **params):
+    """MLPRegressor configured as plain full-batch gradient descent with step ``step``."""
+    return mlp_class(
+        hidden_layer_sizes=(n_neurons,),
+        activation="relu",
+        solver="sgd",
+        batch_size=n_samples,
+        momentum=0.0,
+        nesterovs_momentum=False,
+        alpha=0.0,
+        learning_rate="constant",
+        learning_rate_init=step,
+        max_iter=n_iter,
+        shuffle=False,
+        tol=0.0,
+        n_iter_no_change=n_iter + 1,
+        early_stopping=False,
+        **params,
+    )
+
+
+class FrozenOutputMLP(MLPRegressor):
+    """MLPRegressor whose output weights and biases never move.
+
+    Study only: it overrides the private ``_backprop`` of scikit-learn to zero
+    the gradients of the output layer and of all intercepts, which leaves
+    exactly the package's model (fixed ``a``, no biases).
+    """
+
+    def _backprop(self, *args, **kwargs):
+        loss, coef_grads, intercept_grads = super()._backprop(*args, **kwargs)
+        coef_grads[-1][...] = 0.0
+        for grad in intercept_grads:
+            grad[...] = 0.0
+        return loss, coef_grads, intercept_grads
+
+
+def warm_start_mlp(mlp, X, y, W0, a):
+    """Set ``mlp`` up to start from hidden weights ``W0``, output weights ``a``, zero biases.
+
+    One throw-away iteration creates the fitted attributes; they are then
+    overwritten and ``warm_start=True`` makes the next ``fit`` continue from them.
+    """
+    n_iter = mlp.max_iter
+    mlp.set_params(warm_start=True, max_iter=1)
+    mlp.fit(X, y)
+    mlp.coefs_ = [W0.T.copy(), a[:, None].copy()]
+    mlp.intercepts_ = [np.zeros(a.shape[0]), np.zeros(1)]
+    mlp.loss_curve_ = []
+    mlp.best_loss_ = np.inf
+    mlp._no_improvement_count = 0
+    mlp.t_ = 0
+    mlp.set_params(max_iter=n_iter)
+    return mlp
+
+
+def mlp_hidden_weights(mlp):
+    return mlp.coefs_[0].T
+
+
+def mlp_loss(mlp, X, y):
+    return 0.5 * float(np.mean((mlp.predict(X) - y) ** 2))
+
+
+def relative(u, v):
+    """``||u - v|| / ||v||``."""
+    return float(np.linalg.norm(u - v) / np.linalg.norm(v))
+
+
+def run(cfg):
+    """Case 1 sections: timings, trajectory study, time breakdown of the package's fit."""
+    n, d, m, T, repeats = cfg["n"], cfg["d"], cfg["m"], cfg["iters"], cfg["repeats"]
+    X, y = gaussian_data(n, d, seed=0)
+    a = np.array([1.0 if j % 2 == 0 else -1.0 for j in range(m)])  # 'balanced'
+    W_zero = np.zeros((m, d))
+
+    def package(**params):
+        kwargs = dict(
+            n_neurons=m,
+            output_weights="balanced",
+            learning_rate=LEARNING_RATE,
+            max_iter=T,
+            tol=0.0,
+            compute_min_norm_gap=False,
+        )
+        return ShallowReLURegressor(**{**kwargs, **params}).fit(X, y)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        step = package().step_size_
+        funcs = {
+            "a": package,
+            "b": lambda: numpy_primal_gd(X, y, a, W_zero, LEARNING_RATE, T),
+            "c": lambda: make_mlp(step, T, n, m, random_state=0).fit(X, y),
+        }
+        timings = measure(funcs, repeats)
+        study = _trajectory_study(X, y, a, step, T, n, m)
+        breakdown = _breakdown(X, a, T, package, repeats)
+
+    reg, (W_np, eta_np), mlp = (timings[k].result for k in "abc")
+    loss_a = half_mse(X, y, reg.hidden_weights_, a)
+    loss_b = half_mse(X, y, W_np, a)
+    loss_c = mlp_loss(mlp, X, y)
+    loss_gap = abs(loss_a - loss_b) / abs(loss_b)
+    t_a = timings["a"].median
+    labels = {
+        "a": "a) ShallowReLURegressor",
+        "b": "b) NumPy primal loop",
+        "c": "c) MLPRegressor (sgd, full batch)",
+    }
+    losses = {"a": loss_a, "b": loss_b, "c": loss_c}
+    sec = Section(
+        key="1_gd_fit",
+        title=f"1. GD fit, one trajectory: n={n}, d={d}, m={m}, {T} iterations, lr={LEARNING_RATE}",
+        headers=[
+            "implementation",
+            "first call [s]",
+            "median [s]",
+            "min [s]",
+            "repeats",
+            "per iter [ms]",
+            "median / a)",
+            "final train loss",
+        ],
+    )
+    for key, label in labels.items():
+        t = timings[key]
+        sec.rows.append(
+            [
+                label,
+                t.first,
+                t.median,
+                t.min,
+                len(t.times),
+                ms(t.median) / T,
+                t.median / t_a,
+                losses[key],
+            ]
+        )
+    sec.notes += [
+        f"absolute step eta = {step:.6e} (package step_size_); NumPy loop computed "
+        f"{eta_np:.6e} itself (relative difference {abs(eta_np - step) / step:.1e}).",
+        f"final loss a) vs b): relative difference {loss_gap:.2e} "
+        f"({'OK' if loss_gap <= 1e-10 else 'MISMATCH'}: required <= 1e-10); "
+        f"||W_a - W_b|| / ||W_b|| = {relative(reg.hidden_weights_, W_np):.2e}.",
+        "a) and b) run the same math from W0 = 0: a) in the data span with the Gram matrix "
+        "(O(n^2 m) per step after one O(n^2 d) product), b) in weight space (two O(n d m) "
+        "matrix products per step).",
+        "c) is timed with MLPRegressor's own (Glorot) initialisation, random_state=0; its "
+        "cost per iteration does not depend on the values. Same: loss 1/(2n) sum r^2, "
+        "full batch, absolute step = eta, no momentum, no L2, no shuffling, 2 hidden ReLU "
+        "units. Not the same: c) also trains the output weights and has biases on both "
+        "layers, and uses relu'(0) = 0 (the package uses relu'(0) = 1), so from W0 = 0 its "
+        "hidden weights would never move. Its loss is therefore not comparable; see the "
+        "trajectory study below.",
+        "ConvergenceWarnings (max_iter reached with tol=0) are silenced on purpose.",
+    ]
+    speed_mlp = timings["c"].median / t_a
+    speed_np = timings["b"].median / t_a
+    sec.targets += [
+        Target(
+            "GD fit vs MLPRegressor",
+            ">= 100x faster",
+            f"{speed_mlp:.0f}x",
+            speed_mlp >= 100,
+        ),
+        Target(
+            "GD fit vs NumPy primal loop",
+            ">= 10x faster",
+            f"{speed_np:.0f}x",
+            speed_np >= 10,
+        ),
+    ]
+    if loss_gap > 1e-10:
+        sec.targets.append(Target("final loss a) == b)", "<= 1e-10 rel.", f"{loss_gap:.1e}", False))
+    return [sec, study, breakdown]
+
+
+def _trajectory_study(X, y, a, step, T, n, m):
+    """All implementations started from the same small random hidden weights."""
+    ref = ShallowReLURegressor(
+        n_neurons=m,
+        init="random",
+        random_state=0,
+        learning_rate=LEARNING_RATE,
+        max_iter=T,
+        tol=0.0,
+        compute_min_norm_gap=False,
+    )
+    t_ref, ref = clock(lambda: ref.fit(X, y))
+    W0, W_ref = ref.init_hidden_weights_, ref.hidden_weights_
+    t_np, (W_np, _) = clock(lambda: numpy_primal_gd(X, y, a, W0, LEARNING_RATE, T))
+
+    sec = Section(
+        key="1_trajectory_study",
+        title="1 (study). Same start for all: W0 ~ N(0, 1e-6/d) (package init='random', "
+        "seed 0), a = [+1, -1], biases 0, one run each",
+        headers=[
+            "variant",
+            "time [s]",
+            "final train loss",
+            "||W - W_pkg|| / ||W_pkg||",
+            "output weights after",
+            "max |bias| after",
+        ],
+    )
+    sec.rows.append(["ShallowReLURegressor (reference)", t_ref, half_mse(X, y, W_ref, a), 0.0,
+                     str(a), 0.0])
+    sec.rows.append(["NumPy primal loop", t_np, half_mse(X, y, W_np, a), relative(W_np, W_ref),
+                     str(a), 0.0])
+    variants = [
+        ("MLPRegressor, warm start", MLPRegressor, W0),
+        ("MLPRegressor, output layer + biases frozen", FrozenOutputMLP, W0),
+        ("MLPRegressor, warm start from W0 = 0", MLPRegressor, np.zeros_like(W0)),
+    ]
+    for label, cls, start in variants:
+        mlp = warm_start_mlp(make_mlp(step, T, n, m, mlp_class=cls, random_state=0), X, y, start, a)
+        t_mlp, _ = clock(lambda mlp=mlp: mlp.fit(X, y))
+        W = mlp_hidden_weights(mlp)
+        bias = max(float(np.max(np.abs(b))) for b in mlp.intercepts_)
+        sec.rows.append([label, t_mlp, mlp_loss(mlp, X, y), relative(W, W_ref),
+                         np.array2string(mlp.coefs_[1].ravel(), precision=4), bias])
+    sec.notes += [
+        "Frozen = a subclass that zeroes the output-layer and intercept gradients in "
+        "MLPRegressor's private _backprop (study only). It is then the package's model, and "
+        "its trajectory matches the package's up to rounding; the timed c) is plain "
+        "MLPRegressor.",
+        "Warm start from W0 = 0: scikit-learn's relu'(0) = 0, so the hidden weights get a zero "
+        "gradient forever and only the output bias learns (loss stays near var(y)/2). The "
+        "package's relu'(0) = 1 is what lets a zero initialisation move.",
+    ]
+    return sec
+
+
+def _breakdown(X, a, T, package, repeats):
+    """Where the package's fit time goes: setup vs iterations, and the setup's products."""
+    n, d = X.shape
+    C = np.random.default_rng(1).standard_normal((n, a.shape[0]))
+    W0 = np.zeros((a.shape[0], d))
+    K = X @ X.T
+    funcs = {
+        f"fit, max_iter={T}": package,
+        "fit, max_iter=1 (setup + 1 step)": lambda: package(max_iter=1),
+        "  Gram X @ X.T (NumPy)": lambda: X @ X.T,
+        "  X @ W0.T (W0 = 0)": lambda: X @ W0.T,
+        "  top eigenvalue of K (scipy eigvalsh)": lambda: linalg.eigvalsh(
+            K, subset_by_index=[n - 1, n - 1]
+        ),
+        "  W0 + C.T @ X": lambda: W0 + C.T @ X,
+        "  np.isfinite(X.sum()) (validation pass)": lambda: np.isfinite(X.sum()),
+    }
+    timings = measure(funcs, max(repeats, 5))
+    t_fit = timings[f"fit, max_iter={T}"].median
+    t_setup = timings["fit, max_iter=1 (setup + 1 step)"].median
+    sec = Section(
+        key="1_breakdown",
+        title=f"1 (breakdown). Where ShallowReLURegressor.fit spends its time (n={n}, d={d})",
+        headers=["part", "median [ms]", "min [ms]", "share of fit"],
+    )
+    for label, t in timings.items():
+        sec.rows.append([label, ms(t.median), ms(t.min), t.median / t_fit])
+    sec.rows.append(
+        [f"=> iterations ({T - 1} steps, by difference)", ms(t_fit - t_setup), None,
+         (t_fit - t_setup) / t_fit]
+    )
+    sec.notes.append(
+        "Indented rows are NumPy/SciPy stand-ins for the products fit performs, timed "
+        "alone; the by-difference row is the Numba kernel's share. "
+        f"Per step: {fmt(ms(t_fit - t_setup) / max(T - 1, 1) * 1e3)} us."
+    )
+    return sec

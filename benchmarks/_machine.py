@@ -1,0 +1,110 @@
+"""What the numbers were measured on."""
+
+import os
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+
+from ._common import REPO_ROOT
+
+PACKAGES = ["numpy", "scipy", "scikit-learn", "numba", "llvmlite", "cvxpy", "clarabel"]
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def total_memory_gib():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    return None
+
+
+def git_commit():
+    """Short commit of the checkout (read-only query)."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def blas_info():
+    """One line per thread pool threadpoolctl finds (BLAS and OpenMP libraries)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return ["threadpoolctl not installed"]
+    lines = []
+    for pool in threadpool_info():
+        lines.append(
+            f"{pool.get('internal_api')} {pool.get('version')} "
+            f"({pool.get('user_api')}, {pool.get('num_threads')} threads, "
+            f"arch {pool.get('architecture', '-')}, "
+            f"{os.path.basename(pool.get('filepath', ''))})"
+        )
+    return lines
+
+
+def machine_info():
+    """Ordered (label, value) pairs describing machine, versions and load."""
+    import sklearn_relubias
+
+    versions = []
+    for name in PACKAGES:
+        try:
+            versions.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            versions.append(f"{name} (not installed)")
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count()
+    mem = total_memory_gib()
+    info = [
+        ("date (UTC)", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")),
+        ("CPU", cpu_model()),
+        ("cores", f"{cores} usable ({os.cpu_count()} logical)"),
+        ("RAM", f"{mem:.1f} GiB" if mem else "unknown"),
+        ("OS", platform.platform()),
+        ("Python", sys.version.split()[0]),
+        ("versions", ", ".join(versions)),
+        ("sklearn_relubias", f"{sklearn_relubias.__version__} (commit {git_commit()})"),
+        ("NUMBA_CACHE_DIR", os.environ.get("NUMBA_CACHE_DIR", "(default: __pycache__)")),
+        ("thread env", thread_env()),
+    ]
+    info += [("BLAS/OpenMP", line) for line in blas_info()]
+    return info
+
+
+def thread_env():
+    names = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"]
+    set_ = [f"{n}={os.environ[n]}" for n in names if n in os.environ]
+    return ", ".join(set_) if set_ else "none set (library defaults)"
+
+
+def load_average():
+    try:
+        return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    except OSError:
+        return "unknown"

@@ -1,0 +1,348 @@
+"""``gap_sweep``: many fits of ShallowReLURegressor, one flat record each."""
+
+import csv
+import itertools
+import time
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy import linalg, stats
+from sklearn.model_selection import ParameterGrid
+from sklearn.utils._param_validation import validate_params
+
+from .._linalg import gram
+from .._min_norm import min_norm_dual_coef
+from .._shallow import ShallowReLURegressor, _relative_distance
+from ..datasets import make_high_dim_regression, make_orthogonal_regression
+from ..utils._sklearn_compat import Interval, StrOptions
+
+_DATASETS = {"high_dim": make_high_dim_regression, "orthogonal": make_orthogonal_regression}
+
+# Per-fit quantities summarised by GapSweepResult.summary.
+METRICS = (
+    "min_norm_gap",
+    "active_ls_gap",
+    "min_norm_to_active_ls",
+    "pattern_stable_iter",
+    "n_iter",
+    "final_loss",
+)
+
+
+def active_least_squares_weights(X, W, *, K=None):
+    """Minimum-norm linear fit of each neuron's own values on its active examples.
+
+    For neuron ``j`` with active set ``A = {i : <w_j, x_i> > 0}`` this is
+    ``argmin ||v||`` s.t. ``<v, x_i> = <w_j, x_i>`` for ``i`` in ``A``, i.e.
+    ``v = X_A^T K_AA^+ X_A w_j``: the reference that ignores the sign
+    constraints on the inactive examples. ``W`` minus this reference is what
+    gradient descent kept from the examples it stopped fitting.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Training inputs.
+    W : ndarray of shape (n_neurons, n_features)
+        Hidden weights.
+    K : ndarray of shape (n_samples, n_samples), default=None
+        Gram matrix ``X X^T`` if already computed.
+
+    Returns
+    -------
+    W_ls : ndarray of shape (n_neurons, n_features)
+    """
+    K = gram(X) if K is None else K
+    P = X @ W.T
+    W_ls = np.zeros_like(W, dtype=np.float64)
+    for j in range(W.shape[0]):
+        A = np.flatnonzero(P[:, j] > 0)
+        if A.size:
+            c = linalg.lstsq(K[np.ix_(A, A)], P[A, j])[0]
+            W_ls[j] = c @ X[A]
+    return W_ls
+
+
+def _fit_one(n, d, repeat, swept, data_seed, init_seed, dataset, dataset_params, params):
+    """One fit and its record (runs in a worker)."""
+    make = _DATASETS[dataset] if isinstance(dataset, str) else dataset
+    X, y = make(n, d, random_state=data_seed, **dataset_params)
+    est = ShallowReLURegressor(**{**params, **swept, "random_state": init_seed})
+    est.set_params(compute_min_norm_gap=False)
+    start = time.perf_counter()
+    est.fit(X, y)
+    fit_time = time.perf_counter() - start
+    K = gram(X) if n <= d else None
+    C_star, _, interpolates, _ = min_norm_dual_coef(X, y, est.output_weights_, K=K)
+    W, W_star = est.hidden_weights_, C_star.T @ X
+    W_ls = active_least_squares_weights(X, W, K=K)
+    return {
+        "n_samples": n,
+        "n_features": d,
+        "repeat": repeat,
+        **swept,
+        "min_norm_gap": _relative_distance(W, W_star),
+        "active_ls_gap": _relative_distance(W, W_ls),
+        "min_norm_to_active_ls": _relative_distance(W_ls, W_star),
+        "pattern_stable_iter": est.pattern_stable_iter_,
+        "n_iter": est.n_iter_,
+        "final_loss": float(est.loss_curve_[-1]),
+        "interpolates": interpolates,
+        "fit_time": fit_time,
+    }
+
+
+def _as_list(value):
+    return [int(value)] if isinstance(value, Integral) else [int(v) for v in value]
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "n_features": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "n_repeats": [Interval(Integral, 1, None, closed="left")],
+        "estimator_params": [dict, None],
+        "param_grid": [dict, None],
+        "dataset": [StrOptions(set(_DATASETS)), callable],
+        "dataset_params": [dict, None],
+        "n_jobs": [Integral, None],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def gap_sweep(
+    n_samples,
+    n_features,
+    *,
+    n_repeats=5,
+    estimator_params=None,
+    param_grid=None,
+    dataset="high_dim",
+    dataset_params=None,
+    n_jobs=None,
+    random_state=None,
+    verbose=0,
+):
+    """Fit gradient descent over a grid of problem sizes and measure its implicit bias.
+
+    For every ``(n, d)`` in ``n_samples x n_features``, every repeat and every
+    point of ``param_grid``, draw a data set, fit a
+    :class:`~sklearn_relubias.ShallowReLURegressor` and record how far it
+    lands from the minimum-norm solution and from the active least-squares
+    reference (:func:`active_least_squares_weights`). Fits run in parallel
+    through joblib, so ``joblib.parallel_config(backend="dask")`` runs them on
+    a Dask cluster unchanged.
+
+    Seeds come from ``np.random.SeedSequence(random_state)``, one child per
+    ``(n, d, repeat)`` in grid order; all points of ``param_grid`` share that
+    cell's data and initialisation, and no result depends on ``n_jobs``, the
+    backend or the order in which jobs finish.
+
+    Parameters
+    ----------
+    n_samples : int or array-like of int
+        Numbers of examples.
+    n_features : int or array-like of int
+        Dimensions.
+    n_repeats : int, default=5
+        Independent data sets per ``(n, d)``.
+    estimator_params : dict, default=None
+        Fixed :class:`~sklearn_relubias.ShallowReLURegressor` parameters.
+    param_grid : dict of lists, default=None
+        Swept estimator parameters (as in
+        :class:`~sklearn.model_selection.GridSearchCV`), e.g.
+        ``{"learning_rate": [1.0, 0.1]}``.
+    dataset : {'high_dim', 'orthogonal'} or callable, default='high_dim'
+        :func:`~sklearn_relubias.datasets.make_high_dim_regression`,
+        :func:`~sklearn_relubias.datasets.make_orthogonal_regression`, or a
+        function ``f(n_samples, n_features, random_state=..., **dataset_params)``
+        returning ``X, y``.
+    dataset_params : dict, default=None
+        Extra keyword arguments of the generator (e.g. ``labels``).
+    n_jobs : int, default=None
+        Parallel jobs (joblib semantics).
+    random_state : int, default=None
+        Entropy of the seed sequence; None draws fresh entropy, stored in the
+        result.
+    verbose : int, default=0
+        Show a progress bar (tqdm) when positive.
+
+    Returns
+    -------
+    GapSweepResult
+        One record per fit, with summaries and fitted slopes.
+
+    Examples
+    --------
+    >>> from sklearn_relubias.experiments import gap_sweep
+    >>> res = gap_sweep(10, [200, 800], n_repeats=2, random_state=0,
+    ...                 estimator_params={"n_neurons": 1})
+    >>> len(res.records), sorted(res.records[0])[:3]
+    (4, ['active_ls_gap', 'final_loss', 'fit_time'])
+    """
+    ns, ds = _as_list(n_samples), _as_list(n_features)
+    grid = list(ParameterGrid(param_grid or {}))
+    seq = np.random.SeedSequence(random_state)
+    cells = list(itertools.product(ns, ds, range(n_repeats)))
+    seeds = [child.generate_state(2) for child in seq.spawn(len(cells))]
+    tasks = [
+        delayed(_fit_one)(
+            n,
+            d,
+            r,
+            swept,
+            int(s[0]),
+            int(s[1]),
+            dataset,
+            dataset_params or {},
+            estimator_params or {},
+        )
+        for (n, d, r), s in zip(cells, seeds, strict=True)
+        for swept in grid
+    ]
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+    if verbose:
+        from tqdm.auto import tqdm
+
+        results = tqdm(results, total=len(tasks), desc="gap_sweep")
+    records = list(results)
+    return GapSweepResult(records, swept=sorted(grid[0]), entropy=seq.entropy)
+
+
+class GapSweepResult:
+    """Records of :func:`gap_sweep`, one per fit, with summaries.
+
+    Parameters
+    ----------
+    records : list of dict
+        One flat record per fit.
+    swept : list of str
+        Names of the swept estimator parameters (columns of the records).
+    entropy : int
+        Entropy of the seed sequence; ``gap_sweep(..., random_state=entropy)``
+        reproduces the records.
+
+    Attributes
+    ----------
+    records : list of dict
+        Keys: ``n_samples``, ``n_features``, ``repeat``, the swept parameters,
+        ``min_norm_gap`` (``||W - W*|| / ||W*||``), ``active_ls_gap``
+        (``||W - W_ls|| / ||W_ls||``), ``min_norm_to_active_ls``
+        (``||W_ls - W*|| / ||W*||``), ``pattern_stable_iter``, ``n_iter``,
+        ``final_loss``, ``interpolates`` and ``fit_time`` (seconds).
+    swept : list of str
+    entropy : int
+    """
+
+    def __init__(self, records, swept, entropy):
+        self.records = records
+        self.swept = list(swept)
+        self.entropy = entropy
+
+    @property
+    def group_keys(self):
+        """Columns that identify a cell of the sweep: ``n_samples``, ``n_features``, swept."""
+        return ["n_samples", "n_features", *self.swept]
+
+    def _groups(self, keys):
+        groups = {}
+        for rec in self.records:
+            groups.setdefault(tuple(rec[k] for k in keys), []).append(rec)
+        return groups
+
+    def summary(self, quantiles=(0.1, 0.5, 0.9)):
+        """Quantiles of each metric per cell.
+
+        Parameters
+        ----------
+        quantiles : tuple of float, default=(0.1, 0.5, 0.9)
+            Quantiles to report.
+
+        Returns
+        -------
+        rows : list of dict
+            One row per cell: the cell's keys, ``n_fits`` and
+            ``{metric}_q{100 q}`` for every metric (``min_norm_gap_q50`` is the
+            median gap).
+        """
+        rows = []
+        for key, recs in self._groups(self.group_keys).items():
+            row = dict(zip(self.group_keys, key, strict=True))
+            row["n_fits"] = len(recs)
+            for metric in METRICS:
+                values = np.array([r[metric] for r in recs], dtype=float)
+                for q in quantiles:
+                    row[f"{metric}_q{round(100 * q):d}"] = float(np.quantile(values, q))
+            rows.append(row)
+        return rows
+
+    def slopes(self, metric="min_norm_gap", confidence=0.95):
+        """Log-log slopes of ``metric`` against ``n_features`` and ``n_samples``.
+
+        For each combination of swept parameters, fit
+        ``log(metric) = c + s_d log(d) + s_n log(n)`` by least squares on all
+        fits with a positive ``metric`` (only the sizes that vary enter the
+        model), with a Student-t confidence interval. The paper predicts
+        ``s_d = -1/2`` and ``s_n = +1/2`` for the gap.
+
+        Parameters
+        ----------
+        metric : str, default="min_norm_gap"
+            A record key.
+        confidence : float, default=0.95
+            Level of the interval.
+
+        Returns
+        -------
+        rows : list of dict
+            Swept parameters, ``variable`` ('n_features' or 'n_samples'),
+            ``slope``, ``ci_low``, ``ci_high`` and ``n_fits``.
+        """
+        rows = []
+        for key, recs in self._groups(self.swept).items():
+            recs = [r for r in recs if r[metric] > 0]
+            variables = [v for v in ("n_features", "n_samples") if len({r[v] for r in recs}) > 1]
+            if not variables or len(recs) <= len(variables) + 1:
+                continue
+            design = np.column_stack(
+                [np.ones(len(recs))] + [np.log([r[v] for r in recs]) for v in variables]
+            )
+            target = np.log([r[metric] for r in recs])
+            beta, *_ = np.linalg.lstsq(design, target, rcond=None)
+            dof = len(recs) - design.shape[1]
+            sigma2 = np.sum((target - design @ beta) ** 2) / dof
+            se = np.sqrt(np.diag(sigma2 * np.linalg.inv(design.T @ design)))
+            half = stats.t.ppf(0.5 + confidence / 2, dof) * se
+            for k, v in enumerate(variables, start=1):
+                rows.append(
+                    {
+                        **dict(zip(self.swept, key, strict=True)),
+                        "variable": v,
+                        "slope": float(beta[k]),
+                        "ci_low": float(beta[k] - half[k]),
+                        "ci_high": float(beta[k] + half[k]),
+                        "n_fits": len(recs),
+                    }
+                )
+        return rows
+
+    def to_frame(self):
+        """Return the records as a :class:`pandas.DataFrame` (requires pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("GapSweepResult.to_frame requires pandas.") from exc
+        return pd.DataFrame.from_records(self.records)
+
+    def to_csv(self, path):
+        """Write the records to a CSV file (no pandas needed)."""
+        with open(path, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(self.records[0]))
+            writer.writeheader()
+            writer.writerows(self.records)
+
+    def __repr__(self):
+        return (
+            f"GapSweepResult({len(self.records)} fits, swept={self.swept}, entropy={self.entropy})"
+        )
