@@ -105,7 +105,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         :class:`MinNormReLURegressor` (same ``n_neurons`` and
         ``output_weights``) on the training data; ``||W - W*||_F`` when
         ``W* = 0``; NaN when ``compute_min_norm_gap=False``.
-    loss_curve_ : ndarray of shape (n_iter_ + 1,)
+    loss_curve_ : ndarray of shape (`n_iter_` + 1,)
         ``loss_curve_[t]`` is the training loss after ``t`` steps.
     n_iter_ : int
         Number of gradient steps taken.
@@ -113,7 +113,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         The absolute step size ``eta``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string feature names.
 
     See Also
