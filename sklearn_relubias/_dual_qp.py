@@ -31,6 +31,8 @@ import numpy as np
 from scipy import linalg
 from scipy.optimize import lsq_linear
 
+from ._linalg import gram, pre_activations
+
 
 @dataclass
 class MinNormSolution:
@@ -67,8 +69,8 @@ def solve_min_norm(y, *, K=None, X=None, tol=1e-12, max_iter=None):
         Targets.
     K : ndarray of shape (n_samples, n_samples), default=None
         Gram matrix ``X X^T``. Give ``K`` when ``n_samples <= n_features``.
-    X : ndarray of shape (n_samples, n_features), default=None
-        Inputs; used (through a thin SVD) when ``K`` is not given.
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features), default=None
+        Inputs; used (through ``X^T X``) when ``K`` is not given.
     tol : float, default=1e-12
         Relative tolerance for rank, feasibility and sign decisions.
     max_iter : int, default=None
@@ -93,10 +95,10 @@ def solve_min_norm(y, *, K=None, X=None, tol=1e-12, max_iter=None):
             scale = max(np.max(np.abs(b)), np.finfo(float).tiny)
             if np.max(np.abs(fitted - b)[equality], initial=0.0) <= np.sqrt(tol) * scale:
                 return MinNormSolution(coef, y, equality, n_iter, True)
-        U, s = _row_space_from_gram(K)
+        Z, lam = _coordinates_from_gram(K)
     else:
-        U, s = _row_space_from_inputs(X)
-    return _surrogate(y, U, s, tol)
+        Z, lam = _coordinates_from_inputs(X)
+    return _surrogate(y, Z, lam, tol)
 
 
 def _solve_free(K, b, free):
@@ -162,26 +164,33 @@ def _lawson_hanson(K, b, upper, g_tol, max_iter):
     return c, n_iter
 
 
-def _row_space_from_gram(K):
+def _coordinates_from_gram(K):
+    """Examples' coordinates ``Z`` (``Z Z^T = K``, ``Z^T Z = diag(lam)``) from ``eigh(K)``."""
     lam, U = linalg.eigh(K)
     keep = lam > lam[-1] * K.shape[0] * np.finfo(float).eps
-    return U[:, keep], np.sqrt(lam[keep])
+    return U[:, keep] * np.sqrt(lam[keep]), lam[keep]
 
 
-def _row_space_from_inputs(X):
-    U, s, _ = linalg.svd(np.asarray(X, dtype=np.float64), full_matrices=False)
-    keep = s > s[0] * max(X.shape) * np.finfo(float).eps if s.size else s > 0
-    return U[:, keep], s[keep]
+def _coordinates_from_inputs(X):
+    """Examples' coordinates ``Z = X V`` in the eigenbasis ``V`` of ``X^T X = V diag(lam) V^T``.
+
+    Works for sparse X (never densified). Squaring X halves the precision of
+    the rank decision, which only matters for nearly rank-deficient inputs.
+    """
+    lam, V = linalg.eigh(gram(X.T))
+    keep = lam > lam[-1] * max(X.shape) * np.finfo(float).eps
+    return pre_activations(X, V[:, keep].T), lam[keep]
 
 
-def _surrogate(y, U, s, tol):
-    """Min-norm solution when K is singular, through the row-space coordinates.
+def _surrogate(y, Z, lam, tol):
+    """Min-norm solution when K is singular, in the row space's coordinates.
 
-    ``U`` (n x r, orthonormal) spans the fitted values ``X w``; ``Z = U diag(s)``
-    are the examples' coordinates in an orthonormal basis of the row space, so
-    ``X w = Z theta``, ``||w|| = ||theta||`` and ``c = U (theta / s)``.
+    ``Z`` (n x r, ``Z^T Z = diag(lam)``) holds the examples' coordinates in an
+    orthonormal basis of the row space of X, so ``X w = Z theta``,
+    ``||w|| = ||theta||`` and ``w = X^T c`` with ``c = Z (theta / lam)``.
     """
     n = y.shape[0]
+    U = Z / np.sqrt(lam)  # orthonormal basis of the fitted values X w
     pos = y > 0
     n_iter = 0
     targets = y.astype(np.float64, copy=True)
@@ -204,9 +213,8 @@ def _surrogate(y, U, s, tol):
         targets = fitted
     scale = max(np.max(np.abs(y)), np.finfo(float).tiny)
     equality = pos if interpolates else (targets > np.sqrt(tol) * scale)
-    Z = U * s
     theta, nit = _least_distance(Z[equality], targets[equality], Z[~equality])
-    return MinNormSolution(U @ (theta / s), targets, equality, n_iter + nit, bool(interpolates))
+    return MinNormSolution(Z @ (theta / lam), targets, equality, n_iter + nit, bool(interpolates))
 
 
 def _least_distance(A_eq, b_eq, A_in):

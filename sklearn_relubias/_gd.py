@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from . import _kernels
-from ._linalg import gram, top_eigenvalue
+from ._linalg import gram, pre_activations, span, top_eigenvalue
 
 
 @dataclass
@@ -53,8 +54,8 @@ def run_gd(X, y, a, W0, *, learning_rate, max_iter, tol, dual, record_pattern=Fa
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
-        Training inputs, float32 or float64, C-contiguous.
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Training inputs, float32 or float64; dense C-contiguous, CSR or CSC.
     y : ndarray of shape (n_samples,)
         Targets, float64.
     a : ndarray of shape (n_neurons,)
@@ -78,25 +79,50 @@ def run_gd(X, y, a, W0, *, learning_rate, max_iter, tol, dual, record_pattern=Fa
     """
     n_samples = X.shape[0]
     m = a.shape[0]
-    P = np.ascontiguousarray(X @ W0.T, dtype=np.float64)
+    P = np.ascontiguousarray(pre_activations(X, W0))
     C = np.zeros((n_samples, m))
     loss_curve = np.empty(max_iter + 1)
     capacity = min(n_samples * m * max_iter, MAX_RECORDED_CHANGES) if record_pattern else 0
     events = np.empty((capacity, 3), dtype=np.int64)
+    data, indices, indptr = np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64)
+    K = None
     if dual:
         K = gram(X)
-        eta = step_size(learning_rate, a, top_eigenvalue(K), n_samples)
-        A, W = K, np.empty((m, 0))
+        lam = top_eigenvalue(K)
+        path, A, W = _kernels.DUAL, _kernel_array(K), np.empty((m, 0))
+    elif sparse.issparse(X):
+        X = X.tocsr()
+        lam = top_eigenvalue((X.T @ X).toarray())
+        data, indices, indptr = (
+            _kernel_array(X.data),
+            X.indices.astype(np.int64),
+            X.indptr.astype(np.int64),
+        )
+        path, A, W = _kernels.PRIMAL_CSR, np.empty((0, 0)), W0.copy()
     else:
-        K = None
         A = _kernel_array(X)
-        eta = step_size(learning_rate, a, top_eigenvalue(A.T @ A), n_samples)
-        W = W0.copy()
+        lam = top_eigenvalue(A.T @ A)
+        path, W = _kernels.PRIMAL_DENSE, W0.copy()
+    eta = step_size(learning_rate, a, lam, n_samples)
     n_iter, status, stable_iter, n_events = _kernels.gradient_descent(
-        A, dual, P, C, W, _kernel_array(a), _kernel_array(y), eta, max_iter, tol, loss_curve, events
+        path,
+        A,
+        data,
+        indices,
+        indptr,
+        P,
+        C,
+        W,
+        _kernel_array(a),
+        _kernel_array(y),
+        eta,
+        max_iter,
+        tol,
+        loss_curve,
+        events,
     )
     if dual:
-        W = W0 + C.T @ X
+        W = W0 + span(C, X)
     return GDResult(
         hidden_weights=W,
         dual_coef=C,

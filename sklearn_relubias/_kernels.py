@@ -14,6 +14,11 @@ CONVERGED = 0
 MAX_ITER = 1
 NON_FINITE = 2
 
+# Where the iteration runs (argument ``path`` of gradient_descent).
+DUAL = 0  # A = K, the Gram matrix
+PRIMAL_DENSE = 1  # A = X
+PRIMAL_CSR = 2  # X given by CSR arrays (data, indices, indptr)
+
 
 @jit
 def _forward(P, a, y, inv_n, D, active, t, events, n_events):
@@ -83,47 +88,68 @@ def _forward(P, a, y, inv_n, D, active, t, events, n_events):
 
 
 @jit
-def _search_direction(A, dual, D, G, S):
+def _search_direction(path, A, data, indices, indptr, D, G, S):
     """Change of the pre-activations per unit step, and the gradient norm.
 
-    Writes ``S = K D`` (dual, ``A = K``) or ``G = D^T X`` and ``S = X G^T``
-    (primal, ``A = X``) in place and returns ``||grad||_F = sqrt(<D, S>)``.
+    Writes, in place, ``S = K D`` (``DUAL``: ``A = K``) or ``G = D^T X`` and
+    ``S = X G^T`` (``PRIMAL_DENSE``: ``A = X``; ``PRIMAL_CSR``: X as CSR
+    arrays), and returns ``||grad||_F = sqrt(<D, S>)``.
     """
-    if dual:
+    n, m = D.shape
+    if path == DUAL:
         np.dot(A, D, S)
-    else:
+    elif path == PRIMAL_DENSE:
         np.dot(D.T, A, G)
         np.dot(A, G.T, S)
+    else:
+        G[:] = 0.0
+        for i in range(n):
+            for p in range(indptr[i], indptr[i + 1]):
+                col, v = indices[p], data[p]
+                for j in range(m):
+                    G[j, col] += D[i, j] * v
+        for i in range(n):
+            for j in range(m):
+                acc = 0.0
+                for p in range(indptr[i], indptr[i + 1]):
+                    acc += data[p] * G[j, indices[p]]
+                S[i, j] = acc
     sq = 0.0
-    for i in range(D.shape[0]):
-        for j in range(D.shape[1]):
+    for i in range(n):
+        for j in range(m):
             sq += D[i, j] * S[i, j]
     return np.sqrt(max(sq, 0.0))
 
 
 @jit
-def gradient_descent(A, dual, P, C, W, a, y, eta, max_iter, tol, loss_curve, events):
+def gradient_descent(
+    path, A, data, indices, indptr, P, C, W, a, y, eta, max_iter, tol, loss_curve, events
+):
     """Full-batch gradient descent on the shallow ReLU model, in place.
 
-    Both paths run the same recursion on the pre-activations
-    ``P = X W^T``: ``P <- P - eta * S`` with ``S = K D`` (dual path, ``A = K``)
-    or ``S = X (D^T X)^T`` (primal path, ``A = X``), and accumulate the
-    data-span coefficients ``C <- C - eta * D``. The squared gradient norm is
-    ``<D, S>`` in both cases.
+    Every path runs the same recursion on the pre-activations
+    ``P = X W^T``: ``P <- P - eta * S`` with ``S = K D`` (dual path) or
+    ``S = X (D^T X)^T`` (primal paths), and accumulates the data-span
+    coefficients ``C <- C - eta * D``. The squared gradient norm is
+    ``<D, S>`` on every path.
 
     Parameters
     ----------
+    path : int
+        ``DUAL``, ``PRIMAL_DENSE`` or ``PRIMAL_CSR``.
     A : ndarray of shape (n_samples, n_samples) or (n_samples, n_features)
-        Gram matrix ``X X^T`` if ``dual``, else ``X``.
-    dual : bool
-        Which path ``A`` belongs to.
+        Gram matrix ``X X^T`` (``DUAL``), ``X`` (``PRIMAL_DENSE``), or an
+        empty ``(0, 0)`` array (``PRIMAL_CSR``).
+    data, indices, indptr : ndarray
+        CSR arrays of ``X`` (float64, int64, int64) for ``PRIMAL_CSR``;
+        empty arrays otherwise.
     P : ndarray of shape (n_samples, n_neurons)
         Input ``X W0^T``; output ``X W^T`` at the returned iterate.
     C : ndarray of shape (n_samples, n_neurons)
         Input zeros; output the data-span coefficients.
     W : ndarray of shape (n_neurons, n_features)
-        Primal path: input ``W0``, output the final weights. Dual path: unused
-        (pass an empty ``(n_neurons, 0)`` array).
+        Primal paths: input ``W0``, output the final weights. Dual path:
+        unused (pass an empty ``(n_neurons, 0)`` array).
     a : ndarray of shape (n_neurons,)
         Output weights.
     y : ndarray of shape (n_samples,)
@@ -159,14 +185,14 @@ def gradient_descent(A, dual, P, C, W, a, y, eta, max_iter, tol, loss_curve, eve
     D_new = np.empty((n, m))
     P_new = np.empty((n, m))
     S = np.empty((n, m))
-    G = np.empty((m, A.shape[1])) if not dual else np.empty((m, 0))
+    G = np.empty((m, W.shape[1]))
     active = np.zeros((n, m), dtype=np.bool_)
 
     loss, _, _ = _forward(P, a, y, inv_n, D, active, 0, events[:0], 0)
     loss_curve[0] = loss
     if not np.isfinite(loss):
         return 0, NON_FINITE, 0, 0
-    g0 = _search_direction(A, dual, D, G, S)
+    g0 = _search_direction(path, A, data, indices, indptr, D, G, S)
     gnorm = g0
     stable_iter = 0
     n_events = 0
@@ -190,7 +216,7 @@ def gradient_descent(A, dual, P, C, W, a, y, eta, max_iter, tol, loss_curve, eve
                 C[i, j] -= eta * D[i, j]
                 P[i, j] = P_new[i, j]
                 D[i, j] = D_new[i, j]
-        if not dual:
+        if path != DUAL:
             for j in range(m):
                 for k in range(G.shape[1]):
                     W[j, k] -= eta * G[j, k]
@@ -199,5 +225,5 @@ def gradient_descent(A, dual, P, C, W, a, y, eta, max_iter, tol, loss_curve, eve
         loss_curve[t] = loss
         if changed:
             stable_iter = t
-        gnorm = _search_direction(A, dual, D, G, S)
+        gnorm = _search_direction(path, A, data, indices, indptr, D, G, S)
     return t, status, stable_iter, n_events

@@ -1,26 +1,56 @@
-"""Dense linear algebra shared by the estimators: Gram matrix and its top eigenvalue."""
+"""Products with X shared by the estimators, in float64 without copying X.
+
+X may be dense float64, dense float32 (upcast block by block, so no full
+float64 copy is ever made) or a SciPy sparse matrix (never densified).
+"""
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, sparse
 
 # Columns per block when a float32 X is upcast to form a float64 Gram matrix:
 # bounds the temporary copy to n_samples * _BLOCK * 8 bytes.
 _BLOCK = 4096
 
 
-def gram(X):
-    """Return ``K = X X^T`` in float64 (X dense, float32 or float64).
+def _blocks(X):
+    """Column blocks of a dense float32 X, upcast to float64."""
+    for start in range(0, X.shape[1], _BLOCK):
+        yield slice(start, start + _BLOCK), X[:, start : start + _BLOCK].astype(np.float64)
 
-    A float32 ``X`` is upcast block by block, so the Gram matrix is accurate in
-    double precision without ever copying all of ``X``.
-    """
+
+def gram(X):
+    """Return ``K = X X^T`` as a dense float64 array."""
+    if sparse.issparse(X):
+        X = X.astype(np.float64)
+        return (X @ X.T).toarray(order="C")
     if X.dtype == np.float64:
         return X @ X.T
     K = np.zeros((X.shape[0], X.shape[0]))
-    for start in range(0, X.shape[1], _BLOCK):
-        block = X[:, start : start + _BLOCK].astype(np.float64)
+    for _, block in _blocks(X):
         K += block @ block.T
     return K
+
+
+def pre_activations(X, W):
+    """Return ``X W^T`` (n_samples, n_neurons) in float64."""
+    if sparse.issparse(X) or X.dtype == np.float64:
+        return np.asarray(X @ W.T, dtype=np.float64)
+    P = np.zeros((X.shape[0], W.shape[0]))
+    for cols, block in _blocks(X):
+        P += block @ W[:, cols].T
+    return P
+
+
+def span(C, X):
+    """Return ``C^T X`` (n_neurons, n_features) in float64: weights from data-span coefficients."""
+    if sparse.issparse(X):
+        return np.asarray((X.T @ C).T, dtype=np.float64)
+    if X.dtype == np.float64:
+        return C.T @ X
+    W = np.empty((C.shape[1], X.shape[1]))
+    for cols, block in _blocks(X):
+        W[:, cols] = C.T @ block
+    return W
 
 
 def top_eigenvalue(M):

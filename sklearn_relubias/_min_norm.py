@@ -6,12 +6,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from ._dual_qp import kkt_residual, solve_min_norm
-from ._linalg import gram
+from ._linalg import gram, pre_activations, span
 from ._model import (
     FLOAT_DTYPES,
     MODEL_PARAMETER_CONSTRAINTS,
+    SPARSE_FORMATS,
     predict,
     resolve_output_weights,
+    sparse_tags,
 )
 from .utils._sklearn_compat import Interval, _fit_context, validate_data
 
@@ -56,8 +58,10 @@ def min_norm_dual_coef(X, y, a, *, K=None, tol=1e-12):
         group = sign * a > 0
         if not group.any():
             continue
-        sol = solve_min_norm(sign * y, K=K, X=None if K is not None else X, tol=tol)
-        fitted = K @ sol.coef if K is not None else X @ (X.T @ sol.coef)
+        sol = solve_min_norm(sign * y, K=K, X=X, tol=tol)
+        fitted = (
+            K @ sol.coef if K is not None else pre_activations(X, span(sol.coef[:, None], X))[:, 0]
+        )
         n_iter += sol.n_iter
         interpolates &= sol.interpolates
         kkt = max(kkt, kkt_residual(fitted, sol.coef, sol.targets, sol.equality))
@@ -184,18 +188,23 @@ class MinNormReLURegressor(RegressorMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, y_numeric=True)
+        X, y = validate_data(
+            self, X, y, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS, y_numeric=True
+        )
         y = np.asarray(y, dtype=np.float64)
         a = resolve_output_weights(self.output_weights, self.n_neurons)
         C, n_iter, interpolates, kkt = min_norm_dual_coef(X, y, a, tol=self.tol)
         self.output_weights_ = a
         self.dual_coef_ = C
-        self.hidden_weights_ = C.T @ X
-        self.activation_pattern_ = X @ self.hidden_weights_.T > 0
+        self.hidden_weights_ = span(C, X)
+        self.activation_pattern_ = pre_activations(X, self.hidden_weights_) > 0
         self.interpolates_ = bool(interpolates)
         self.kkt_residual_ = kkt
         self.n_iter_ = int(n_iter)
         return self
+
+    def __sklearn_tags__(self):
+        return sparse_tags(super().__sklearn_tags__())
 
     def predict(self, X):
         """Predict with the minimum-norm model.

@@ -5,6 +5,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._linalg import pre_activations
 from .utils._sklearn_compat import Interval, StrOptions, validate_data
 
 # Constraints common to both estimators' constructors.
@@ -15,6 +16,8 @@ MODEL_PARAMETER_CONSTRAINTS = {
 
 # Accepted input dtypes: float32 is kept (no copy), everything else becomes float64.
 FLOAT_DTYPES = (np.float64, np.float32)
+# Accepted sparse formats (others are converted to CSR); sparse X is never densified.
+SPARSE_FORMATS = ("csr", "csc")
 
 
 def resolve_output_weights(output_weights, n_neurons):
@@ -40,11 +43,17 @@ def resolve_output_weights(output_weights, n_neurons):
 
 def forward(X, W, a):
     """Model output ``f(x) = sum_j a_j relu(<w_j, x>)`` for each row of X."""
-    return np.maximum(X @ W.T, 0.0) @ a
+    return np.maximum(pre_activations(X, W), 0.0) @ a
+
+
+def sparse_tags(tags):
+    """Estimator tags of both estimators: they accept sparse X."""
+    tags.input_tags.sparse = True
+    return tags
 
 
 def predict(estimator, X):
     """Shared ``predict``: validate X against the fit, then run the model."""
     check_is_fitted(estimator)
-    X = validate_data(estimator, X, reset=False, dtype=FLOAT_DTYPES)
+    X = validate_data(estimator, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS)
     return forward(X, estimator.hidden_weights_, estimator.output_weights_)

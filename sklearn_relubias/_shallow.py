@@ -10,13 +10,15 @@ from sklearn.utils import check_random_state
 
 from . import _kernels
 from ._gd import run_gd, use_dual
-from ._linalg import gram
+from ._linalg import gram, span
 from ._min_norm import min_norm_dual_coef
 from ._model import (
     FLOAT_DTYPES,
     MODEL_PARAMETER_CONSTRAINTS,
+    SPARSE_FORMATS,
     predict,
     resolve_output_weights,
+    sparse_tags,
 )
 from .utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
 
@@ -214,7 +216,9 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES, y_numeric=True, order="C")
+        X, y = validate_data(
+            self, X, y, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS, y_numeric=True, order="C"
+        )
         y = np.asarray(y, dtype=np.float64)
         a = resolve_output_weights(self.output_weights, self.n_neurons)
         n_samples, n_features = X.shape
@@ -259,7 +263,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
             if K is None and n_samples <= n_features:
                 K = gram(X)
             C_star, *_ = min_norm_dual_coef(X, y, a, K=K)
-            self.min_norm_gap_ = _relative_distance(res.hidden_weights, C_star.T @ X)
+            self.min_norm_gap_ = _relative_distance(res.hidden_weights, span(C_star, X))
         if self.verbose:
             print(
                 f"[{type(self).__name__}] {self.n_iter_} steps, "
@@ -285,6 +289,9 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=4,
             )
+
+    def __sklearn_tags__(self):
+        return sparse_tags(super().__sklearn_tags__())
 
     def predict(self, X):
         """Predict with the trained network.

@@ -7,6 +7,7 @@ import _reference as ref
 import numpy as np
 import pytest
 from _reference import gaussian_problem
+from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
@@ -169,13 +170,16 @@ def test_kernels_compile_only_float64_contiguous():
     from sklearn_relubias import _kernels
 
     X, y = gaussian_problem(8, 20, seed=12)
-    for Xv in (X, X.astype(np.float32), np.asfortranarray(X), np.rint(X).astype(int)):
+    variants = (X, X.astype(np.float32), np.asfortranarray(X), np.rint(X).astype(int),
+                sparse.csr_matrix(X), sparse.csc_matrix(X.astype(np.float32)))
+    for Xv in variants:
         for solver in ("primal", "dual"):
             ShallowReLURegressor(max_iter=5, solver=solver, compute_min_norm_gap=False).fit(Xv, y)
     (sig,) = _kernels.gradient_descent.signatures
     arrays = [t for t in sig if hasattr(t, "dtype")]
     assert all(t.layout == "C" for t in arrays), sig
-    assert [str(t.dtype) for t in arrays] == ["float64"] * 7 + ["int64"], sig
+    f, i = "float64", "int64"
+    assert [str(t.dtype) for t in arrays] == [f, f, i, i, f, f, f, f, f, f, i], sig
 
 
 @pytest.mark.parametrize("solver", ["primal", "dual"])

@@ -11,7 +11,7 @@ from scipy import linalg, stats
 from sklearn.model_selection import ParameterGrid
 from sklearn.utils._param_validation import validate_params
 
-from .._linalg import gram
+from .._linalg import gram, pre_activations, span
 from .._min_norm import min_norm_dual_coef
 from .._shallow import ShallowReLURegressor, _relative_distance
 from ..datasets import make_high_dim_regression, make_orthogonal_regression
@@ -53,14 +53,13 @@ def active_least_squares_weights(X, W, *, K=None):
     W_ls : ndarray of shape (n_neurons, n_features)
     """
     K = gram(X) if K is None else K
-    P = X @ W.T
-    W_ls = np.zeros_like(W, dtype=np.float64)
+    P = pre_activations(X, W)
+    C = np.zeros(P.shape)
     for j in range(W.shape[0]):
         A = np.flatnonzero(P[:, j] > 0)
         if A.size:
-            c = linalg.lstsq(K[np.ix_(A, A)], P[A, j])[0]
-            W_ls[j] = c @ X[A]
-    return W_ls
+            C[A, j] = linalg.lstsq(K[np.ix_(A, A)], P[A, j])[0]
+    return span(C, X)
 
 
 def _fit_one(n, d, repeat, swept, data_seed, init_seed, dataset, dataset_params, params):
@@ -74,7 +73,7 @@ def _fit_one(n, d, repeat, swept, data_seed, init_seed, dataset, dataset_params,
     fit_time = time.perf_counter() - start
     K = gram(X) if n <= d else None
     C_star, _, interpolates, _ = min_norm_dual_coef(X, y, est.output_weights_, K=K)
-    W, W_star = est.hidden_weights_, C_star.T @ X
+    W, W_star = est.hidden_weights_, span(C_star, X)
     W_ls = active_least_squares_weights(X, W, K=K)
     return {
         "n_samples": n,
