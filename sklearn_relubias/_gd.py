@@ -49,7 +49,7 @@ def use_dual(solver, n_samples, n_features):
 MAX_RECORDED_CHANGES = 1_000_000
 
 
-def run_gd(X, y, a, W0, *, learning_rate, max_iter, tol, dual, record_pattern=False):
+def run_gd(X, y, a, W0, *, learning_rate, max_iter, tol, dual, record_pattern=False, jump=False):
     """Run full-batch gradient descent from ``W0``.
 
     Parameters
@@ -66,6 +66,9 @@ def run_gd(X, y, a, W0, *, learning_rate, max_iter, tol, dual, record_pattern=Fa
         As in :class:`ShallowReLURegressor`.
     dual : bool
         Iterate on the data-span coefficients with the Gram matrix.
+    jump : bool, default=False
+        On the dual path, jump to the certified limit once the pattern has
+        settled (see ``_kernels._limit_jump``).
     record_pattern : bool, default=False
         Record each change of the activation pattern as a row
         ``(iteration, sample, neuron)`` (at most ``MAX_RECORDED_CHANGES``).
@@ -118,6 +121,7 @@ def run_gd(X, y, a, W0, *, learning_rate, max_iter, tol, dual, record_pattern=Fa
         eta,
         max_iter,
         tol,
+        jump,
         loss_curve,
         events,
     )

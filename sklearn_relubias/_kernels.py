@@ -13,6 +13,10 @@ from ._jit import jit
 CONVERGED = 0
 MAX_ITER = 1
 NON_FINITE = 2
+LIMIT = 3  # jumped to the certified limit of the stable-pattern recursion
+
+# Stable iterations before the first attempt to jump to the limit (then doubled).
+FIRST_LIMIT_CHECK = 10
 
 # Where the iteration runs (argument ``path`` of gradient_descent).
 DUAL = 0  # A = K, the Gram matrix
@@ -122,8 +126,79 @@ def _search_direction(path, A, data, indices, indptr, D, G, S):
 
 
 @jit
+def _limit_jump(K, P, C, a, y):
+    """Jump to the limit of gradient descent if the activation pattern provably stays fixed.
+
+    With the pattern ``G = (P >= 0)`` fixed, the residual follows
+    ``r <- (I - eta/n Q) r`` with ``Q = K * (G diag(a^2) G^T)`` (positive
+    semi-definite, ``eta/n lambda_max(Q) <= learning_rate < 2``), so with
+    ``Q = U diag(lam) U^T`` and ``beta = U^T r / lam`` the coefficients tend
+    to ``C + dC``, ``dC[:, j] = -a_j G[:, j] * (U beta)``, and every
+    pre-activation stays within
+    ``env[i, j] = |a_j| sum_e |(K (G[:, j] * U[:, e]))_i beta_e|`` of its limit
+    along the whole remaining path. The jump is taken only if that envelope
+    keeps every entry of ``P`` on its current side of zero (a certificate
+    that plain stepping never changes the pattern again) and the residual has
+    no component GD cannot remove on the fitted rows. ``P`` and ``C`` are
+    updated in place.
+
+    Returns
+    -------
+    jumped : bool
+    """
+    n, m = P.shape
+    # cheap filter: an entry on the kink can never be certified
+    if np.min(np.abs(P)) <= 1e-9 * np.max(np.abs(P)):
+        return False
+    G = np.empty((n, m))
+    r = np.empty(n)
+    for i in range(n):
+        f = 0.0
+        for j in range(m):
+            G[i, j] = 1.0 if P[i, j] >= 0.0 else 0.0
+            if P[i, j] > 0.0:
+                f += a[j] * P[i, j]
+        r[i] = f - y[i]
+    H = np.dot(G * (a * a), G.T)
+    lam, U = np.linalg.eigh(K * H)
+    if lam[-1] <= 0.0:
+        return False
+    keep = lam > lam[-1] * n * 1e-13
+    Uk = np.ascontiguousarray(U[:, keep])
+    coef = np.dot(Uk.T, r)
+    # the part of r that GD cannot reduce must not feed any fitted row
+    rest = r - np.dot(Uk, coef)
+    scale = np.max(np.abs(r)) + 1e-300
+    for i in range(n):
+        for j in range(m):
+            if G[i, j] > 0.0 and abs(rest[i]) > 1e-12 * scale:
+                return False
+    beta = coef / lam[keep]
+    step = np.dot(Uk, beta)
+    dC = np.empty((n, m))
+    for j in range(m):
+        dC[:, j] = -a[j] * G[:, j] * step
+    P_lim = P + np.dot(K, dC)
+    margin = 1e-12 * (np.max(np.abs(P_lim)) + 1e-300)
+    abs_beta = np.abs(beta)
+    for j in range(m):
+        env = abs(a[j]) * np.dot(np.abs(np.dot(K, G[:, j : j + 1] * Uk)), abs_beta)
+        for i in range(n):
+            if G[i, j] > 0.0:
+                if P_lim[i, j] - env[i] <= margin:
+                    return False
+            elif P_lim[i, j] + env[i] >= -margin:
+                return False
+    for i in range(n):
+        for j in range(m):
+            C[i, j] += dC[i, j]
+            P[i, j] = P_lim[i, j]
+    return True
+
+
+@jit
 def gradient_descent(
-    path, A, data, indices, indptr, P, C, W, a, y, eta, max_iter, tol, loss_curve, events
+    path, A, data, indices, indptr, P, C, W, a, y, eta, max_iter, tol, jump, loss_curve, events
 ):
     """Full-batch gradient descent on the shallow ReLU model, in place.
 
@@ -160,6 +235,12 @@ def gradient_descent(
         Maximum number of steps.
     tol : float
         Stop when ``||grad||_F <= tol * ||grad_0||_F``.
+    jump : bool
+        On the dual path, try to jump to the limit (``_limit_jump``) when the
+        pattern has been stable for ``FIRST_LIMIT_CHECK`` steps, then for
+        twice as many after each failed attempt (so at most ``log2(max_iter)``
+        attempts); the jump counts as one step and ends the run with status
+        ``LIMIT``.
     loss_curve : ndarray of shape (max_iter + 1,)
         Output: ``loss_curve[t]`` is the loss after ``t`` steps.
     events : ndarray of shape (capacity, 3), dtype int64
@@ -172,8 +253,8 @@ def gradient_descent(
     n_iter : int
         Number of steps taken.
     status : int
-        ``CONVERGED``, ``MAX_ITER`` or ``NON_FINITE`` (the next iterate was not
-        finite; the buffers hold the last finite one).
+        ``CONVERGED``, ``MAX_ITER``, ``NON_FINITE`` (the next iterate was not
+        finite; the buffers hold the last finite one) or ``LIMIT``.
     stable_iter : int
         First iteration from which the pattern ``P > 0`` never changed.
     n_events : int
@@ -196,6 +277,7 @@ def gradient_descent(
     gnorm = g0
     stable_iter = 0
     n_events = 0
+    next_check = FIRST_LIMIT_CHECK
     status = MAX_ITER
     t = 0
     while True:
@@ -225,5 +307,12 @@ def gradient_descent(
         loss_curve[t] = loss
         if changed:
             stable_iter = t
+        elif jump and path == DUAL and t - stable_iter == next_check and t < max_iter:
+            if _limit_jump(A, P, C, a, y):
+                t += 1
+                loss_curve[t], _, _ = _forward(P, a, y, inv_n, D, active, t, events[:0], 0)
+                status = LIMIT
+                break
+            next_check *= 2
         gnorm = _search_direction(path, A, data, indices, indptr, D, G, S)
     return t, status, stable_iter, n_events

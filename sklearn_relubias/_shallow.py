@@ -65,6 +65,16 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         product, then ``O(n^2 m)`` per step); 'primal' on the weights
         (``O(n d m)`` per step). 'auto' picks 'dual' when
         ``n_samples < n_features``. Both give the same iterates up to rounding.
+    jump_to_limit : bool, default=False
+        Once the activation pattern has been stable for 10 steps (then 20,
+        40, ... after each failed attempt), try to jump straight to the limit
+        of gradient descent. With the
+        pattern fixed, GD is a linear recursion whose limit has a closed form;
+        the jump is taken only when an eigen-decomposition envelope of the
+        remaining path proves that no pre-activation changes sign again, so
+        the result is the limit plain stepping converges to (to rounding).
+        Otherwise stepping goes on. Needs the dual path (``n_samples <
+        n_features`` or ``solver='dual'``).
     compute_min_norm_gap : bool, default=True
         Whether to solve the minimum-norm program on the training data and
         store ``min_norm_gap_``.
@@ -108,9 +118,12 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         ``output_weights``) on the training data; ``||W - W*||_F`` when
         ``W* = 0``; NaN when ``compute_min_norm_gap=False``.
     loss_curve_ : ndarray of shape (`n_iter_` + 1,)
-        ``loss_curve_[t]`` is the training loss after ``t`` steps.
+        ``loss_curve_[t]`` is the training loss after ``t`` steps (after a
+        jump to the limit, the last entry is the limit's loss).
     n_iter_ : int
-        Number of gradient steps taken.
+        Number of gradient steps taken (a jump to the limit counts as one).
+    jumped_to_limit_ : bool
+        Whether the run ended with a certified jump to the limit.
     step_size_ : float
         The absolute step size ``eta``.
     n_features_in_ : int
@@ -166,6 +179,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions({"auto", "primal", "dual"})],
+        "jump_to_limit": ["boolean"],
         "compute_min_norm_gap": ["boolean"],
         "record_pattern": ["boolean"],
         "random_state": ["random_state"],
@@ -182,6 +196,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         max_iter=10000,
         tol=1e-10,
         solver="auto",
+        jump_to_limit=False,
         compute_min_norm_gap=True,
         record_pattern=False,
         random_state=None,
@@ -195,6 +210,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.solver = solver
+        self.jump_to_limit = jump_to_limit
         self.compute_min_norm_gap = compute_min_norm_gap
         self.record_pattern = record_pattern
         self.random_state = random_state
@@ -226,6 +242,17 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         if self.init == "random":
             rng = check_random_state(self.random_state)
             W0 = rng.normal(scale=self.init_scale / np.sqrt(n_features), size=W0.shape)
+        dual = use_dual(self.solver, n_samples, n_features)
+        if self.jump_to_limit and not dual:
+            if self.solver == "primal":
+                raise ValueError("jump_to_limit=True needs the dual path; got solver='primal'.")
+            warnings.warn(
+                f"jump_to_limit needs the dual path (n_samples < n_features or "
+                f"solver='dual'); with n_samples={n_samples} >= n_features={n_features} "
+                "gradient descent steps plainly.",
+                UserWarning,
+                stacklevel=3,
+            )
         res = run_gd(
             X,
             y,
@@ -234,8 +261,9 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
             learning_rate=self.learning_rate,
             max_iter=self.max_iter,
             tol=self.tol,
-            dual=use_dual(self.solver, n_samples, n_features),
+            dual=dual,
             record_pattern=self.record_pattern,
+            jump=self.jump_to_limit,
         )
         self._warn_on_status(res.status, res.n_iter)
 
@@ -256,6 +284,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
                 )
         self.loss_curve_ = res.loss_curve
         self.n_iter_ = res.n_iter
+        self.jumped_to_limit_ = res.status == _kernels.LIMIT
         self.step_size_ = res.step_size
         self.min_norm_gap_ = np.nan
         if self.compute_min_norm_gap:

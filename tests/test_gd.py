@@ -170,8 +170,14 @@ def test_kernels_compile_only_float64_contiguous():
     from sklearn_relubias import _kernels
 
     X, y = gaussian_problem(8, 20, seed=12)
-    variants = (X, X.astype(np.float32), np.asfortranarray(X), np.rint(X).astype(int),
-                sparse.csr_matrix(X), sparse.csc_matrix(X.astype(np.float32)))
+    variants = (
+        X,
+        X.astype(np.float32),
+        np.asfortranarray(X),
+        np.rint(X).astype(int),
+        sparse.csr_matrix(X),
+        sparse.csc_matrix(X.astype(np.float32)),
+    )
     for Xv in variants:
         for solver in ("primal", "dual"):
             ShallowReLURegressor(max_iter=5, solver=solver, compute_min_norm_gap=False).fit(Xv, y)
@@ -200,9 +206,7 @@ def test_recorded_pattern_changes_match_reference(solver):
     a = ref.output_weights("balanced", 3)
     Ws, _ = ref.gd(X, y, a, est.init_hidden_weights_, ref.step_size(X, a, 1.2), 60)
     pats = ref.patterns(X, Ws)
-    expected = [
-        (t, i, j) for t in range(1, 61) for i, j in np.argwhere(pats[t] != pats[t - 1])
-    ]
+    expected = [(t, i, j) for t in range(1, 61) for i, j in np.argwhere(pats[t] != pats[t - 1])]
     assert len(expected) > 0
     assert [tuple(r) for r in est.pattern_changes_] == expected
     initial = est.activation_pattern_.copy()
@@ -210,3 +214,55 @@ def test_recorded_pattern_changes_match_reference(solver):
         initial[i, j] = ~initial[i, j]
     np.testing.assert_array_equal(initial, pats[0])
     assert not hasattr(fit_steps(X, y, 5), "pattern_changes_")
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("n_neurons, labels", [(1, "gaussian"), (1, "sign"), (2, "sign")])
+def test_jump_to_limit_matches_plain_stepping(seed, n_neurons, labels):
+    X, y = gaussian_problem(30, 3000, seed=seed)
+    y = np.sign(y) if labels == "sign" else y
+    kw = dict(n_neurons=n_neurons, learning_rate=0.05, tol=1e-13, max_iter=10**6)
+    plain = ShallowReLURegressor(**kw).fit(X, y)
+    fast = ShallowReLURegressor(jump_to_limit=True, **kw).fit(X, y)
+    assert not plain.jumped_to_limit_
+    if fast.jumped_to_limit_:
+        assert fast.n_iter_ < plain.n_iter_
+        g0 = np.linalg.norm(ref.gradient(X, y, fast.init_hidden_weights_, fast.output_weights_))
+        g = np.linalg.norm(ref.gradient(X, y, fast.hidden_weights_, fast.output_weights_))
+        assert g <= 1e-10 * g0
+    scale = np.linalg.norm(plain.hidden_weights_)
+    assert np.linalg.norm(fast.hidden_weights_ - plain.hidden_weights_) <= 1e-8 * scale
+    np.testing.assert_array_equal(fast.activation_pattern_, plain.activation_pattern_)
+    assert fast.pattern_stable_iter_ == plain.pattern_stable_iter_
+    np.testing.assert_allclose(fast.min_norm_gap_, plain.min_norm_gap_, rtol=1e-6)
+
+
+def test_jump_to_limit_is_taken_when_the_pattern_settles():
+    X, y = gaussian_problem(20, 20000, seed=0)
+    fast = ShallowReLURegressor(n_neurons=1, jump_to_limit=True, tol=1e-12).fit(X, np.sign(y))
+    assert fast.jumped_to_limit_ and fast.n_iter_ <= 25
+    assert fast.loss_curve_.shape == (fast.n_iter_ + 1,)
+
+
+def test_jump_declined_while_entries_slide_on_the_kink():
+    """+/- pair, n/d = 0.01: some entries chatter around 0, no certificate exists."""
+    X, y = gaussian_problem(50, 5000, seed=0)
+    y = np.sign(y)
+    kw = dict(n_neurons=2, learning_rate=0.1, max_iter=3000, tol=0.0, compute_min_norm_gap=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = ShallowReLURegressor(**kw).fit(X, y)
+        fast = ShallowReLURegressor(jump_to_limit=True, **kw).fit(X, y)
+    assert plain.pattern_stable_iter_ > 2000  # still changing
+    assert not fast.jumped_to_limit_
+    np.testing.assert_array_equal(fast.hidden_weights_, plain.hidden_weights_)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_jump_to_limit_needs_the_dual_path():
+    X, y = gaussian_problem(30, 10)
+    with pytest.raises(ValueError, match="jump_to_limit.*solver='primal'"):
+        ShallowReLURegressor(jump_to_limit=True, solver="primal").fit(X, y)
+    with pytest.warns(UserWarning, match="needs the dual path"):
+        est = ShallowReLURegressor(jump_to_limit=True, compute_min_norm_gap=False).fit(X, y)
+    assert not est.jumped_to_limit_
