@@ -11,9 +11,11 @@ from ._model import (
     FLOAT_DTYPES,
     MODEL_PARAMETER_CONSTRAINTS,
     SPARSE_FORMATS,
+    normalise,
     predict,
     resolve_output_weights,
     sparse_tags,
+    to_original_units,
 )
 from .utils._sklearn_compat import Interval, _fit_context, validate_data
 
@@ -193,11 +195,13 @@ class MinNormReLURegressor(RegressorMixin, BaseEstimator):
         )
         y = np.asarray(y, dtype=np.float64)
         a = resolve_output_weights(self.output_weights, self.n_neurons)
-        C, n_iter, interpolates, kkt = min_norm_dual_coef(X, y, a, tol=self.tol)
+        Xs, ys, kx, ky = normalise(X, y)
+        C, n_iter, interpolates, kkt = min_norm_dual_coef(Xs, ys, a, tol=self.tol)
+        W = span(C, Xs)
         self.output_weights_ = a
-        self.dual_coef_ = C
-        self.hidden_weights_ = span(C, X)
-        self.activation_pattern_ = pre_activations(X, self.hidden_weights_) > 0
+        self.dual_coef_ = to_original_units(C, ky - 2 * kx, "dual coefficients")
+        self.hidden_weights_ = to_original_units(W, ky - kx, "hidden weights")
+        self.activation_pattern_ = pre_activations(Xs, W) > 0
         self.interpolates_ = bool(interpolates)
         self.kkt_residual_ = kkt
         self.n_iter_ = int(n_iter)

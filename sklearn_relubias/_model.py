@@ -3,6 +3,7 @@
 from numbers import Integral
 
 import numpy as np
+from scipy import sparse
 from sklearn.utils.validation import check_is_fitted
 
 from ._linalg import pre_activations
@@ -18,6 +19,58 @@ MODEL_PARAMETER_CONSTRAINTS = {
 FLOAT_DTYPES = (np.float64, np.float32)
 # Accepted sparse formats (others are converted to CSR); sparse X is never densified.
 SPARSE_FORMATS = ("csr", "csc")
+
+
+# Magnitudes of X and y outside [2**-40, 2**40] are rescaled before fitting.
+_SAFE_EXPONENT = 40
+
+
+def _exponent(values):
+    """Power-of-two exponent that brings ``max|values|`` near 1 (0 if already moderate)."""
+    data = values.data if sparse.issparse(values) else values
+    if data.size == 0:
+        return 0
+    largest = float(max(data.max(), -data.min()))
+    if largest == 0.0 or abs(np.log2(largest)) <= _SAFE_EXPONENT:
+        return 0
+    return int(np.round(np.log2(largest)))
+
+
+def normalise(X, y):
+    """Rescale X and y by powers of two when their magnitudes are extreme.
+
+    Gradient descent with the relative step size, and the minimum-norm
+    program, are covariant under ``X -> X / 2**kx``, ``y -> y / 2**ky``:
+    weights scale by ``2**(kx - ky)``, data-span coefficients by
+    ``2**(2 kx - ky)``. Powers of two make the rescaling exact, and moderate
+    data (the usual case) is returned as it is, without a copy.
+
+    Returns
+    -------
+    X, y : rescaled inputs and targets
+    kx, ky : int
+        The exponents.
+    """
+    kx, ky = _exponent(X), _exponent(y)
+    if kx:
+        if sparse.issparse(X):
+            X = X.copy()
+            X.data = np.ldexp(X.data, -kx)
+        else:
+            X = np.ldexp(X, -kx)
+    return X, np.ldexp(y, -ky), kx, ky
+
+
+def to_original_units(values, exponent, name):
+    """``values * 2**exponent``; a ValueError if the result is not representable."""
+    with np.errstate(over="ignore", under="ignore"):
+        out = np.ldexp(values, exponent)
+    if not np.all(np.isfinite(out)) or (np.any(values != 0) and not np.any(out != 0)):
+        raise ValueError(
+            f"The fitted {name} are not representable in float64 at the scale of the data "
+            f"(a factor 2**{exponent}); rescale X or y."
+        )
+    return out
 
 
 def resolve_output_weights(output_weights, n_neurons):

@@ -16,9 +16,11 @@ from ._model import (
     FLOAT_DTYPES,
     MODEL_PARAMETER_CONSTRAINTS,
     SPARSE_FORMATS,
+    normalise,
     predict,
     resolve_output_weights,
     sparse_tags,
+    to_original_units,
 )
 from .utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
 
@@ -125,7 +127,8 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
     jumped_to_limit_ : bool
         Whether the run ended with a certified jump to the limit.
     step_size_ : float
-        The absolute step size ``eta``.
+        The absolute step size ``eta`` (``inf`` or 0 when the scale of X makes
+        it unrepresentable in float64, e.g. ``max|X|`` near 1e-300).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -253,11 +256,12 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=3,
             )
+        Xs, ys, kx, ky = normalise(X, y)
         res = run_gd(
-            X,
-            y,
+            Xs,
+            ys,
             a,
-            W0,
+            np.ldexp(W0, kx - ky),
             learning_rate=self.learning_rate,
             max_iter=self.max_iter,
             tol=self.tol,
@@ -269,8 +273,8 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
 
         self.output_weights_ = a
         self.init_hidden_weights_ = W0
-        self.hidden_weights_ = res.hidden_weights
-        self.dual_coef_ = res.dual_coef
+        self.hidden_weights_ = to_original_units(res.hidden_weights, ky - kx, "hidden weights")
+        self.dual_coef_ = to_original_units(res.dual_coef, ky - 2 * kx, "dual coefficients")
         self.activation_pattern_ = res.activation_pattern
         self.pattern_stable_iter_ = res.stable_iter
         if self.record_pattern:
@@ -282,17 +286,18 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
                     UserWarning,
                     stacklevel=3,
                 )
-        self.loss_curve_ = res.loss_curve
+        with np.errstate(over="ignore", under="ignore"):  # only for absurd data scales
+            self.loss_curve_ = np.ldexp(res.loss_curve, 2 * ky)
+            self.step_size_ = float(np.ldexp(res.step_size, -2 * kx))
         self.n_iter_ = res.n_iter
         self.jumped_to_limit_ = res.status == _kernels.LIMIT
-        self.step_size_ = res.step_size
         self.min_norm_gap_ = np.nan
         if self.compute_min_norm_gap:
             K = res.gram
             if K is None and n_samples <= n_features:
-                K = gram(X)
-            C_star, *_ = min_norm_dual_coef(X, y, a, K=K)
-            self.min_norm_gap_ = _relative_distance(res.hidden_weights, span(C_star, X))
+                K = gram(Xs)
+            C_star, *_ = min_norm_dual_coef(Xs, ys, a, K=K)
+            self.min_norm_gap_ = _relative_distance(res.hidden_weights, span(C_star, Xs))
         if self.verbose:
             print(
                 f"[{type(self).__name__}] {self.n_iter_} steps, "
