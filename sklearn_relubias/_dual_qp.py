@@ -251,11 +251,12 @@ def kkt_residual(fitted, coef, targets, equality):
     t_scale = max(np.max(np.abs(targets), initial=0.0), np.finfo(float).tiny)
     c_scale = max(np.max(np.abs(coef), initial=0.0), np.finfo(float).tiny)
     ineq = ~equality
+    complementarity = np.max(np.abs(coef[ineq] * fitted[ineq]), initial=0.0)
     return float(
         max(
             np.max(np.abs(fitted - targets)[equality], initial=0.0) / t_scale,
             np.max(np.maximum(fitted[ineq], 0.0), initial=0.0) / t_scale,
             np.max(np.maximum(coef[ineq], 0.0), initial=0.0) / c_scale,
-            np.max(np.abs(coef[ineq] * fitted[ineq]), initial=0.0) / (c_scale * t_scale),
+            complementarity / c_scale / t_scale if complementarity > 0 else 0.0,
         )
     )

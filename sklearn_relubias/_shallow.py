@@ -315,6 +315,13 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=4,
             )
+        elif status == _kernels.NON_FINITE and n_iter == 0:
+            warnings.warn(
+                "The loss at the initial weights is not finite, so no step was taken; "
+                "lower init_scale, or rescale X and y.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
         elif status == _kernels.NON_FINITE:
             warnings.warn(
                 f"Gradient descent produced a non-finite loss at step {n_iter + 1}; "
@@ -344,7 +351,14 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
 
 
 def _relative_distance(W, W_star):
-    """``||W - W*||_F / ||W*||_F``, or the absolute distance when ``W* = 0``."""
-    dist = np.linalg.norm(W - W_star)
-    ref = np.linalg.norm(W_star)
-    return float(dist / ref) if ref > 0 else float(dist)
+    """``||W - W*||_F / ||W*||_F``, or the absolute distance when ``W* = 0``.
+
+    Norms are taken of the arrays divided by their largest entry, so that
+    huge weights (e.g. a huge random initialisation) do not overflow.
+    """
+    diff = W - W_star
+    scale = max(np.max(np.abs(diff), initial=0.0), np.max(np.abs(W_star), initial=0.0))
+    if scale == 0.0:
+        return 0.0
+    dist, ref = np.linalg.norm(diff / scale), np.linalg.norm(W_star / scale)
+    return float(dist / ref) if ref > 0 else float(dist * scale)

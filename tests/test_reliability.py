@@ -1,0 +1,228 @@
+"""Bad input, divergence and reproducibility: one row of the table per test case."""
+
+import pickle
+import subprocess
+import sys
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from _reference import gaussian_problem
+from joblib import parallel_config
+from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV
+
+from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+
+ESTIMATORS = [ShallowReLURegressor, MinNormReLURegressor]
+
+
+def finite_fit(est):
+    """Every float array attribute of a fitted estimator is finite."""
+    for name, value in vars(est).items():
+        if name.endswith("_") and isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            assert np.all(np.isfinite(value)), name
+    return est
+
+
+def fit_quietly(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
+
+
+X0, Y0 = gaussian_problem(12, 40, seed=0)
+
+# (X, y, expected error type, message pattern) -- None means a valid, finite fit.
+BAD_INPUT = {
+    "nan in X": (np.where(np.arange(480).reshape(12, 40) == 7, np.nan, X0), Y0, ValueError, "NaN"),
+    "inf in X": (
+        np.where(np.arange(480).reshape(12, 40) == 7, np.inf, X0),
+        Y0,
+        ValueError,
+        "infinity",
+    ),
+    "nan in y": (X0, np.r_[np.nan, Y0[1:]], ValueError, "NaN"),
+    "inf in y": (X0, np.r_[np.inf, Y0[1:]], ValueError, "infinity"),
+    "empty X": (np.empty((0, 40)), np.empty(0), ValueError, "0 sample"),
+    "no features": (np.empty((12, 0)), Y0, ValueError, "0 feature"),
+    "lengths differ": (X0, Y0[:-1], ValueError, "inconsistent numbers of samples"),
+    "2-D y": (X0, np.c_[Y0, Y0], ValueError, "1d array"),
+    "complex X": (X0 + 1j, Y0, ValueError, "[Cc]omplex"),
+    "strings in X": (np.full((12, 40), "a", dtype=object), Y0, ValueError, "convert"),
+    "one sample": (X0[:1], Y0[:1], None, None),
+    "one feature": (X0[:, :1], Y0, None, None),
+    "constant y": (X0, np.full(12, 3.0), None, None),
+    "y all <= 0": (X0, -np.abs(Y0), None, None),
+    "y all zero": (X0, np.zeros(12), None, None),
+    "tiny magnitudes": (1e-150 * X0, 1e-150 * Y0, None, None),
+    "huge magnitudes": (1e150 * X0, 1e150 * Y0, None, None),
+    "int dtype": (np.rint(3 * X0).astype(int), np.rint(Y0).astype(int), None, None),
+    "bool dtype": (X0 > 0, Y0, None, None),
+    "float32": (X0.astype(np.float32), Y0.astype(np.float32), None, None),
+    "object numbers": (X0.astype(object), Y0.astype(object), None, None),
+    "sparse csr": (sparse.csr_matrix(np.where(X0 > 1, X0, 0)), Y0, None, None),
+    "sparse coo": (sparse.coo_matrix(np.where(X0 > 1, X0, 0)), Y0, None, None),
+}
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_table(Est, case):
+    X, y, error, match = BAD_INPUT[case]
+    est = Est()
+    if error is None:
+        finite_fit(fit_quietly(est, X, y))
+        pred = est.predict(X)
+        assert pred.shape == (X.shape[0],) and np.all(np.isfinite(pred))
+        if isinstance(est, ShallowReLURegressor):
+            assert np.isfinite(est.min_norm_gap_)
+    else:
+        with pytest.raises(error, match=match):
+            est.fit(X, y)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=lambda c: c.__name__)
+def test_scale_covariance(Est):
+    """Rescaling X and y by extreme factors rescales the fit exactly as the math says."""
+    base = fit_quietly(Est(), X0, Y0)
+    for sx, sy in [(1e150, 1e150), (1e-150, 1e-150), (2.0**-300, 1.0)]:
+        est = fit_quietly(Est(), sx * X0, sy * Y0)
+        np.testing.assert_allclose(est.hidden_weights_, base.hidden_weights_ * sy / sx, rtol=1e-9)
+        np.testing.assert_allclose(
+            est.predict(sx * X0), sy * base.predict(X0), rtol=1e-9, atol=1e-12 * sy
+        )
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=lambda c: c.__name__)
+def test_unrepresentable_scale_is_an_error(Est):
+    with pytest.raises(ValueError, match="not representable"):
+        Est().fit(1e-300 * X0, 1e300 * Y0)
+
+
+def test_y_column_vector_is_raveled_with_a_warning():
+    from sklearn.exceptions import DataConversionWarning
+
+    with pytest.warns(DataConversionWarning):
+        ShallowReLURegressor(max_iter=5, compute_min_norm_gap=False).fit(X0, Y0[:, None])
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=lambda c: c.__name__)
+def test_feature_count_mismatch_and_names(Est):
+    est = fit_quietly(Est(), X0, Y0)
+    with pytest.raises(ValueError, match="features"):
+        est.predict(X0[:, :5])
+    frame = pd.DataFrame(X0, columns=[f"f{i}" for i in range(40)])
+    est = fit_quietly(Est(), frame, Y0)
+    np.testing.assert_array_equal(est.feature_names_in_, frame.columns)
+    with pytest.warns(UserWarning, match="feature names"):
+        est.predict(X0)
+    with pytest.raises(NotFittedError):
+        Est().predict(X0)
+
+
+def test_read_only_memmap_as_joblib_passes_it(tmp_path):
+    path = tmp_path / "X.joblib"
+    joblib.dump((X0, Y0), path)
+    Xm, ym = joblib.load(path, mmap_mode="r")
+    assert not Xm.flags.writeable
+    for Est in ESTIMATORS:
+        a, b = fit_quietly(Est(), Xm, ym), fit_quietly(Est(), X0, Y0)
+        np.testing.assert_array_equal(a.hidden_weights_, b.hidden_weights_)
+
+
+# -- divergence --------------------------------------------------------------
+
+
+def test_huge_random_init_takes_no_step():
+    """init_scale=1e200: the initial loss overflows; no step, a warning, no NaN anywhere."""
+    est = ShallowReLURegressor(init="random", init_scale=1e200, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="initial weights is not finite"):
+        est.fit(X0, Y0)
+    assert est.n_iter_ == 0
+    np.testing.assert_array_equal(est.hidden_weights_, est.init_hidden_weights_)
+    np.testing.assert_array_equal(est.loss_curve_, [np.inf])
+    for name in ("hidden_weights_", "dual_coef_"):
+        assert np.all(np.isfinite(getattr(est, name)))
+    assert np.isfinite(est.min_norm_gap_) and np.all(np.isfinite(est.predict(X0[:, :])))
+
+
+@pytest.mark.parametrize("dual", [True, False])
+def test_kernel_stops_at_the_last_finite_iterate(dual):
+    """Data the estimator would rescale, fed to the driver directly: the first step overflows.
+
+    The kernel must keep the last finite iterate (here W0) instead of storing inf/NaN.
+    """
+    from sklearn_relubias import _kernels
+    from sklearn_relubias._gd import run_gd
+
+    X, y = gaussian_problem(6, 20, seed=1)
+    W0 = np.random.default_rng(0).standard_normal((2, 20)) * 1e-120
+    res = run_gd(
+        1e120 * X,
+        1e100 * y,
+        np.array([1.0, -1.0]),
+        W0,
+        learning_rate=0.5,
+        max_iter=100,
+        tol=0.0,
+        dual=dual,
+    )
+    assert res.status == _kernels.NON_FINITE and res.n_iter == 0
+    np.testing.assert_array_equal(res.hidden_weights, W0)
+    np.testing.assert_array_equal(res.dual_coef, 0.0)
+    assert np.all(np.isfinite(res.loss_curve))
+
+
+# -- reproducibility -----------------------------------------------------------
+
+SCRIPT = """
+import numpy as np, sys
+sys.path.insert(0, {tests!r})
+from _reference import gaussian_problem
+from sklearn_relubias import ShallowReLURegressor
+X, y = gaussian_problem(15, 200, seed=3)
+est = ShallowReLURegressor(n_neurons=3, init="random", random_state=42, max_iter=500).fit(X, y)
+sys.stdout.write(est.hidden_weights_.tobytes().hex() + est.dual_coef_.tobytes().hex())
+"""
+
+
+def test_same_seed_is_bitwise_identical_across_processes():
+    import os
+
+    code = SCRIPT.format(tests=os.path.dirname(__file__))
+    outs = [
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+        ).stdout
+        for _ in range(2)
+    ]
+    assert outs[0] == outs[1] and len(outs[0]) > 1000
+
+
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+def test_grid_search_n_jobs_and_backend_do_not_change_results(backend):
+    grid = {"learning_rate": [0.3, 1.0], "n_neurons": [1, 3]}
+    est = ShallowReLURegressor(init="random", random_state=0, max_iter=3000, tol=1e-8)
+    serial = GridSearchCV(est, grid, cv=3, n_jobs=1).fit(X0, Y0)
+    with parallel_config(backend=backend):
+        par = GridSearchCV(est, grid, cv=3, n_jobs=2).fit(X0, Y0)
+    np.testing.assert_array_equal(
+        serial.cv_results_["mean_test_score"], par.cv_results_["mean_test_score"]
+    )
+    np.testing.assert_array_equal(
+        serial.best_estimator_.hidden_weights_, par.best_estimator_.hidden_weights_
+    )
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=lambda c: c.__name__)
+def test_pickle_and_joblib_round_trips(Est, tmp_path):
+    est = fit_quietly(Est(), X0, Y0)
+    again = pickle.loads(pickle.dumps(est))
+    joblib.dump(est, tmp_path / "est.joblib")
+    loaded = joblib.load(tmp_path / "est.joblib")
+    for other in (again, loaded):
+        np.testing.assert_array_equal(other.predict(X0), est.predict(X0))
