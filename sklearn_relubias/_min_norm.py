@@ -36,8 +36,7 @@ def min_norm_dual_coef(X, y, a, *, K=None, tol=1e-12):
     a : ndarray of shape (n_neurons,)
         Output weights.
     K : ndarray of shape (n_samples, n_samples), default=None
-        Gram matrix ``X X^T`` if already computed; formed here when
-        ``n_samples <= n_features`` and not given.
+        Gram matrix ``X X^T`` if already computed (formed here otherwise).
     tol : float, default=1e-12
         Relative tolerance of the solver.
 
@@ -51,19 +50,15 @@ def min_norm_dual_coef(X, y, a, *, K=None, tol=1e-12):
     kkt : float
         Largest relative KKT residual over the groups.
     """
-    n_samples, n_features = X.shape
-    if K is None and n_samples <= n_features:
-        K = gram(X)
-    dual_coef = np.zeros((n_samples, a.shape[0]))
+    K = gram(X) if K is None else K
+    dual_coef = np.zeros((X.shape[0], a.shape[0]))
     n_iter, interpolates, kkt = 0, True, 0.0
     for sign in (1.0, -1.0):
         group = sign * a > 0
         if not group.any():
             continue
-        sol = solve_min_norm(sign * y, K=K, X=X, tol=tol)
-        fitted = (
-            K @ sol.coef if K is not None else pre_activations(X, span(sol.coef[:, None], X))[:, 0]
-        )
+        sol = solve_min_norm(sign * y, K, tol=tol)
+        fitted = K @ sol.coef
         n_iter += sol.n_iter
         interpolates &= sol.interpolates
         kkt = max(kkt, kkt_residual(fitted, sol.coef, sol.targets, sol.equality))
@@ -112,15 +107,18 @@ class MinNormReLURegressor(RegressorMixin, BaseEstimator):
         n_features``): the estimator then returns the minimum-norm minimiser of
         the convex surrogate ``sum_{y_i > 0} (<w, x_i> - y_i)^2 +
         sum_{y_i <= 0} max(<w, x_i>, 0)^2`` (per neuron group, with ``-y`` for
-        the negative group).
+        the negative group). Whenever ``K = X X^T`` is singular the solver
+        works on ``K + mu I`` with ``mu = 1e-10 max(diag K)`` (the vanishing
+        ridge that selects that minimiser), accurate to about 1e-6 relative
+        instead of to rounding.
     kkt_residual_ : float
         Largest relative violation of the KKT conditions of the program that
         was solved (primal feasibility, sign of the multipliers,
-        complementarity). Only primal feasibility is meaningful when
-        ``interpolates_`` is False, since ``dual_coef_`` is then one
-        representation of ``W*`` among many rather than the multipliers.
+        complementarity); when ``interpolates_`` is False, of the program
+        whose equality rows are fitted to the surrogate minimiser's values.
     n_iter_ : int
-        Active-set iterations of the solver.
+        Active-set iterations of the dual solver, summed over the neuron
+        groups.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

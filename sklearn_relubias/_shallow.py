@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 
 from . import _kernels
 from ._gd import run_gd, use_dual
-from ._linalg import gram, span
+from ._linalg import span
 from ._min_norm import min_norm_dual_coef
 from ._model import (
     FLOAT_DTYPES,
@@ -293,10 +293,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         self.jumped_to_limit_ = res.status == _kernels.LIMIT
         self.min_norm_gap_ = np.nan
         if self.compute_min_norm_gap:
-            K = res.gram
-            if K is None and n_samples <= n_features:
-                K = gram(Xs)
-            C_star, *_ = min_norm_dual_coef(Xs, ys, a, K=K)
+            C_star, *_ = min_norm_dual_coef(Xs, ys, a, K=res.gram)
             self.min_norm_gap_ = _relative_distance(res.hidden_weights, span(C_star, Xs))
         if self.verbose:
             print(

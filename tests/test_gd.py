@@ -188,6 +188,7 @@ def test_kernels_compile_only_float64_contiguous():
     assert [str(t.dtype) for t in arrays] == [f, f, i, i, f, f, f, f, f, f, i], sig
 
 
+@pytest.mark.nojit
 @pytest.mark.parametrize("solver", ["primal", "dual"])
 def test_recorded_pattern_changes_match_reference(solver):
     X, y = gaussian_problem(10, 40, seed=13)
@@ -237,6 +238,7 @@ def test_jump_to_limit_matches_plain_stepping(seed, n_neurons, labels):
     np.testing.assert_allclose(fast.min_norm_gap_, plain.min_norm_gap_, rtol=1e-6)
 
 
+@pytest.mark.nojit
 def test_jump_to_limit_is_taken_when_the_pattern_settles():
     X, y = gaussian_problem(20, 20000, seed=0)
     fast = ShallowReLURegressor(n_neurons=1, jump_to_limit=True, tol=1e-12).fit(X, np.sign(y))

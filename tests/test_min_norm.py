@@ -153,7 +153,7 @@ def test_all_nonpositive_targets_give_zero_single_neuron():
 def test_lawson_hanson_fallback_agrees_with_active_set():
     X, y = gaussian_problem(25, 100, seed=13)
     K = X @ X.T
-    pdas = solve_min_norm(y, K=K)
+    pdas = solve_min_norm(y, K)
     c, n_iter = _lawson_hanson(K, np.maximum(y, 0), y <= 0, 1e-12, 1000)
     assert n_iter >= 1
     np.testing.assert_allclose(X.T @ c, X.T @ pdas.coef, rtol=1e-9, atol=1e-12)

@@ -42,13 +42,27 @@ def test_shallow_sparse_equals_dense(fmt, solver, n, d):
     np.testing.assert_allclose(s.predict(X), dense.predict(X.toarray()), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.nojit
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_csr_kernel_branch_matches_dense_primal():
+    X, y = sparse_problem(8, 30, 0.3, seed=5)
+    kw = dict(n_neurons=2, init="random", random_state=1, solver="primal", max_iter=40, tol=0.0)
+    s = ShallowReLURegressor(**kw).fit(X, y)
+    dense = ShallowReLURegressor(**kw).fit(X.toarray(), y)
+    np.testing.assert_allclose(s.hidden_weights_, dense.hidden_weights_, rtol=1e-10, atol=1e-13)
+
+
 @pytest.mark.parametrize("n, d", [(20, 300), (50, 12)])
 def test_min_norm_sparse_equals_dense(n, d):
     X, y = sparse_problem(n, d, 0.3, seed=d)
     s = MinNormReLURegressor(n_neurons=2).fit(X, y)
     dense = MinNormReLURegressor(n_neurons=2).fit(X.toarray(), y)
     assert s.interpolates_ == dense.interpolates_
-    np.testing.assert_allclose(s.hidden_weights_, dense.hidden_weights_, rtol=1e-7, atol=1e-10)
+    # n > d: K is singular and the solver works on K + 1e-10 max(diag K) I, whose
+    # conditioning turns Gram-matrix rounding into ~1e-6 relative differences
+    rtol = 1e-7 if n < d else 1e-5
+    diff = np.linalg.norm(s.hidden_weights_ - dense.hidden_weights_)
+    assert diff <= rtol * np.linalg.norm(dense.hidden_weights_)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -71,7 +71,7 @@ def _fit_one(n, d, repeat, swept, data_seed, init_seed, dataset, dataset_params,
     start = time.perf_counter()
     est.fit(X, y)
     fit_time = time.perf_counter() - start
-    K = gram(X) if n <= d else None
+    K = gram(X)
     C_star, _, interpolates, _ = min_norm_dual_coef(X, y, est.output_weights_, K=K)
     W, W_star = est.hidden_weights_, span(C_star, X)
     W_ls = active_least_squares_weights(X, W, K=K)
