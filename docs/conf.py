@@ -8,6 +8,7 @@ Set ``RELUBIAS_DOCS_QUICK=1`` to skip running the gallery examples.
 """
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -32,8 +33,11 @@ extensions = [
 # No intersphinx: the documentation must build without network access.
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "scripts", "auto_examples/*.ipynb", "auto_examples/*.py"]
+exclude_patterns = ["_build", "scripts"]
 source_suffix = {".rst": "restructuredtext"}
+# CHANGELOG.md is written for GitHub, not for Sphinx: a skipped heading level
+# there is not an error.
+suppress_warnings = ["myst.header"]
 root_doc = "index"
 default_role = "literal"
 
@@ -46,6 +50,27 @@ autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
+# "fit()" rather than "ShallowReLURegressor.fit()" in the page table of contents.
+toc_object_entries_show_parents = "hide"
+
+
+# Methods inherited from scikit-learn (score, get_params, set_params, the
+# metadata-routing helpers) have docstrings with :ref: and :term: links into
+# scikit-learn's own documentation. Without intersphinx they cannot resolve, so
+# they are turned into plain text, for scikit-learn's objects only.
+_SKLEARN_XREF = re.compile(r":(?:ref|term):`([^`<]+?)\s*(?:<[^`>]+>)?`")
+
+
+def _unlink_sklearn_xrefs(app, what, name, obj, options, lines):
+    module = getattr(obj, "__module__", None) or ""
+    if module == "sklearn" or module.startswith("sklearn."):
+        lines[:] = [_SKLEARN_XREF.sub(r"\1", line) for line in lines]
+
+
+def setup(app):
+    """Connect the docstring hook."""
+    app.connect("autodoc-process-docstring", _unlink_sklearn_xrefs)
+
 
 # -- sphinx-gallery -------------------------------------------------------------
 QUICK = os.environ.get("RELUBIAS_DOCS_QUICK", "") == "1"
@@ -77,6 +102,7 @@ html_theme_options = {
     "navigation_with_keys": False,
     "secondary_sidebar_items": ["page-toc"],
 }
-html_sidebars = {"install": [], "changelog": []}
+# The narrative pages have no sub-pages: no left sidebar there.
+html_sidebars = {page: [] for page in ("index", "install", "user_guide", "changelog", "api")}
 html_static_path = []
 html_show_sourcelink = False

@@ -17,7 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
 
-warnings.simplefilter("ignore", ConvergenceWarning)
+warnings.simplefilter("error", ConvergenceWarning)  # every run must converge
 n, d = 20, 20000
 rng = np.random.default_rng(0)
 X, y = rng.standard_normal((n, d)), np.sign(rng.standard_normal(n))

@@ -17,7 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
 
-warnings.simplefilter("ignore", ConvergenceWarning)
+warnings.simplefilter("error", ConvergenceWarning)  # every run must converge
 n, rates, seeds = 20, (1.0, 0.1, 0.01, 0.001, 0.0001), range(8)
 for labels in ("+/-1", "Gaussian"):
     notes = []
