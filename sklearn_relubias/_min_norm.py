@@ -8,16 +8,14 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from ._dual_qp import kkt_residual, solve_min_norm
 from ._linalg import gram, pre_activations, span
 from ._model import (
-    FLOAT_DTYPES,
     MODEL_PARAMETER_CONSTRAINTS,
-    SPARSE_FORMATS,
     normalise,
     predict,
-    resolve_output_weights,
     sparse_tags,
     to_original_units,
+    validate_training_data,
 )
-from .utils._sklearn_compat import Interval, _fit_context, validate_data
+from .utils._sklearn_compat import Interval, _fit_context
 
 
 def min_norm_dual_coef(X, y, a, *, K=None, tol=1e-12):
@@ -188,11 +186,7 @@ class MinNormReLURegressor(RegressorMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        X, y = validate_data(
-            self, X, y, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS, y_numeric=True
-        )
-        y = np.asarray(y, dtype=np.float64)
-        a = resolve_output_weights(self.output_weights, self.n_neurons)
+        X, y, a = validate_training_data(self, X, y)
         Xs, ys, kx, ky = normalise(X, y)
         C, n_iter, interpolates, kkt = min_norm_dual_coef(Xs, ys, a, tol=self.tol)
         W = span(C, Xs)

@@ -99,6 +99,15 @@ def forward(X, W, a):
     return np.maximum(pre_activations(X, W), 0.0) @ a
 
 
+def validate_training_data(estimator, X, y):
+    """Shared start of ``fit``: validated X (kept float32/sparse), float64 y, output weights."""
+    X, y = validate_data(
+        estimator, X, y, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS, y_numeric=True, order="C"
+    )
+    a = resolve_output_weights(estimator.output_weights, estimator.n_neurons)
+    return X, np.asarray(y, dtype=np.float64), a
+
+
 def sparse_tags(tags):
     """Estimator tags of both estimators: they accept sparse X."""
     tags.input_tags.sparse = True

@@ -13,16 +13,14 @@ from ._gd import run_gd, use_dual
 from ._linalg import span
 from ._min_norm import min_norm_dual_coef
 from ._model import (
-    FLOAT_DTYPES,
     MODEL_PARAMETER_CONSTRAINTS,
-    SPARSE_FORMATS,
     normalise,
     predict,
-    resolve_output_weights,
     sparse_tags,
     to_original_units,
+    validate_training_data,
 )
-from .utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
+from .utils._sklearn_compat import Interval, StrOptions, _fit_context
 
 
 class ShallowReLURegressor(RegressorMixin, BaseEstimator):
@@ -239,11 +237,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        X, y = validate_data(
-            self, X, y, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS, y_numeric=True, order="C"
-        )
-        y = np.asarray(y, dtype=np.float64)
-        a = resolve_output_weights(self.output_weights, self.n_neurons)
+        X, y, a = validate_training_data(self, X, y)
         n_samples, n_features = X.shape
         W0 = np.zeros((a.shape[0], n_features))
         if self.init == "random":

@@ -8,7 +8,16 @@ from sklearn.utils._param_validation import validate_params
 
 from ..utils._sklearn_compat import Interval, StrOptions
 
-_LABELS = StrOptions({"gaussian", "rademacher", "teacher"})
+# Constraints shared by the generators with random labels.
+_COMMON = {
+    "n_samples": [Interval(Integral, 1, None, closed="left")],
+    "n_features": [Interval(Integral, 1, None, closed="left")],
+    "labels": [StrOptions({"gaussian", "rademacher", "teacher"})],
+    "n_teacher_neurons": [Interval(Integral, 1, None, closed="left")],
+    "noise": [Interval(Real, 0, None, closed="left")],
+    "random_state": ["random_state"],
+    "return_params": ["boolean"],
+}
 
 
 def _labels(kind, X, spectrum, n_teacher_neurons, noise, rng):
@@ -32,15 +41,9 @@ def _labels(kind, X, spectrum, n_teacher_neurons, noise, rng):
 
 @validate_params(
     {
-        "n_samples": [Interval(Integral, 1, None, closed="left")],
-        "n_features": [Interval(Integral, 1, None, closed="left")],
+        **_COMMON,
         "spectrum": [StrOptions({"isotropic", "power_law"}), "array-like"],
         "exponent": [Interval(Real, 0, None, closed="left")],
-        "labels": [_LABELS],
-        "n_teacher_neurons": [Interval(Integral, 1, None, closed="left")],
-        "noise": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "return_params": ["boolean"],
     },
     prefer_skip_nested_validation=True,
 )
@@ -126,18 +129,7 @@ def make_high_dim_regression(
     return X, y
 
 
-@validate_params(
-    {
-        "n_samples": [Interval(Integral, 1, None, closed="left")],
-        "n_features": [Interval(Integral, 1, None, closed="left")],
-        "labels": [_LABELS],
-        "n_teacher_neurons": [Interval(Integral, 1, None, closed="left")],
-        "noise": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "return_params": ["boolean"],
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_COMMON, prefer_skip_nested_validation=True)
 def make_orthogonal_regression(
     n_samples,
     n_features,
