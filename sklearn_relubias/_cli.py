@@ -69,20 +69,14 @@ def _figures(result, out):
     n_mid = sorted({r["n_samples"] for r in result.records})[-1]
     fig, axes = plt.subplots(1, 2, figsize=(13, 5))
     for ax, metric in zip(axes, ("min_norm_gap", "min_norm_to_active_ls"), strict=True):
-        sub = type(result)(
-            [r for r in result.records if r["n_samples"] == n_mid], result.swept, result.entropy
-        )
-        GapDisplay.from_result(sub, metric=metric, ax=ax)
+        GapDisplay.from_result(result.select(n_samples=n_mid), metric=metric, ax=ax)
         ax.set_title(f"n = {n_mid}")
     paths.append(out / "gap_vs_dimension.png")
     fig.savefig(paths[-1], dpi=100, bbox_inches="tight")
 
     fig, ax = plt.subplots(figsize=(7, 5))
     d_max = max(r["n_features"] for r in result.records)
-    sub = type(result)(
-        [r for r in result.records if r["n_features"] == d_max], result.swept, result.entropy
-    )
-    GapDisplay.from_result(sub, x="learning_rate", ax=ax)
+    GapDisplay.from_result(result.select(n_features=d_max), x="learning_rate", ax=ax)
     ax.set_title(f"d = {d_max}")
     paths.append(out / "gap_vs_learning_rate.png")
     fig.savefig(paths[-1], dpi=100, bbox_inches="tight")

@@ -1,12 +1,13 @@
 """MinNormReLURegressor: the minimum-norm global minimiser, solved exactly."""
 
 from numbers import Real
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from ._dual_qp import kkt_residual, solve_min_norm
-from ._linalg import gram, pre_activations, span
+from ._linalg import gram, span
 from ._model import (
     MODEL_PARAMETER_CONSTRAINTS,
     normalise,
@@ -16,6 +17,16 @@ from ._model import (
     validate_training_data,
 )
 from .utils._sklearn_compat import Interval, _fit_context
+
+
+class MinNormFit(NamedTuple):
+    """What :func:`min_norm_dual_coef` returns."""
+
+    dual_coef: np.ndarray
+    active: np.ndarray
+    n_iter: int
+    interpolates: bool
+    kkt: float
 
 
 def min_norm_dual_coef(X, y, a, *, K=None, tol=1e-12):
@@ -40,16 +51,18 @@ def min_norm_dual_coef(X, y, a, *, K=None, tol=1e-12):
 
     Returns
     -------
-    dual_coef : ndarray of shape (n_samples, n_neurons)
-    n_iter : int
-        Active-set iterations, summed over the (at most two) groups.
-    interpolates : bool
-        Whether every group's program was feasible.
-    kkt : float
-        Largest relative KKT residual over the groups.
+    MinNormFit
+        ``dual_coef`` (n_samples, n_neurons); ``active`` (n_samples,
+        n_neurons), the rows each neuron fits with a positive value (the
+        equality rows with a positive target: rows on the kink
+        ``<w, x_i> = 0`` are inactive, whatever the sign rounding gives them);
+        ``n_iter``, active-set iterations summed over the (at most two) groups;
+        ``interpolates``, whether every group's program was feasible; ``kkt``,
+        the largest relative KKT residual over the groups.
     """
     K = gram(X) if K is None else K
     dual_coef = np.zeros((X.shape[0], a.shape[0]))
+    active = np.zeros(dual_coef.shape, dtype=bool)
     n_iter, interpolates, kkt = 0, True, 0.0
     for sign in (1.0, -1.0):
         group = sign * a > 0
@@ -61,7 +74,8 @@ def min_norm_dual_coef(X, y, a, *, K=None, tol=1e-12):
         interpolates &= sol.interpolates
         kkt = max(kkt, kkt_residual(fitted, sol.coef, sol.targets, sol.equality))
         dual_coef[:, group] = np.outer(sol.coef, np.abs(a[group]) / np.sum(a[group] ** 2))
-    return dual_coef, n_iter, interpolates, kkt
+        active[:, group] = (sol.equality & (sol.targets > 0))[:, None]
+    return MinNormFit(dual_coef, active, n_iter, bool(interpolates), kkt)
 
 
 class MinNormReLURegressor(RegressorMixin, BaseEstimator):
@@ -97,7 +111,11 @@ class MinNormReLURegressor(RegressorMixin, BaseEstimator):
         Data-span coefficients: ``hidden_weights_ == dual_coef_.T @ X``. When
         the program is feasible these are its Lagrange multipliers.
     activation_pattern_ : ndarray of shape (n_samples, n_neurons), dtype=bool
-        ``<w_j, x_i> > 0`` (strict) on the training inputs.
+        ``<w_j, x_i> > 0`` (strict) on the training inputs, read from the
+        program's structure rather than from rounded products: the rows a
+        neuron fits with a positive value. Rows on the kink (an active
+        inequality, ``<w_j, x_i> = 0`` exactly) are inactive even when
+        ``X @ hidden_weights_.T`` rounds them to about +1e-17.
     interpolates_ : bool
         Whether the set of global minimisers described above is non-empty,
         i.e. every training target the model can produce is fitted exactly.
@@ -188,15 +206,14 @@ class MinNormReLURegressor(RegressorMixin, BaseEstimator):
         """
         X, y, a = validate_training_data(self, X, y)
         Xs, ys, kx, ky = normalise(X, y)
-        C, n_iter, interpolates, kkt = min_norm_dual_coef(Xs, ys, a, tol=self.tol)
-        W = span(C, Xs)
+        sol = min_norm_dual_coef(Xs, ys, a, tol=self.tol)
         self.output_weights_ = a
-        self.dual_coef_ = to_original_units(C, ky - 2 * kx, "dual coefficients")
-        self.hidden_weights_ = to_original_units(W, ky - kx, "hidden weights")
-        self.activation_pattern_ = pre_activations(Xs, W) > 0
-        self.interpolates_ = bool(interpolates)
-        self.kkt_residual_ = kkt
-        self.n_iter_ = int(n_iter)
+        self.dual_coef_ = to_original_units(sol.dual_coef, ky - 2 * kx, "dual coefficients")
+        self.hidden_weights_ = to_original_units(span(sol.dual_coef, Xs), ky - kx, "hidden weights")
+        self.activation_pattern_ = sol.active
+        self.interpolates_ = sol.interpolates
+        self.kkt_residual_ = sol.kkt
+        self.n_iter_ = int(sol.n_iter)
         return self
 
     def __sklearn_tags__(self):

@@ -36,7 +36,9 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
     Parameters
     ----------
     n_neurons : int, default=2
-        Number of hidden neurons ``m``.
+        Number of hidden neurons ``m``. With ``init='zero'``, neurons with the
+        same output weight receive the same updates and stay identical, so
+        more neurons only cost time; ``init='random'`` breaks the symmetry.
     output_weights : {'balanced', 'positive'} or array-like of shape (n_neurons,), \
             default='balanced'
         Fixed output weights ``a``. 'balanced' gives +1, -1, +1, ... (so
@@ -291,7 +293,7 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         self.jumped_to_limit_ = res.status == _kernels.LIMIT
         self.min_norm_gap_ = np.nan
         if self.compute_min_norm_gap:
-            C_star, *_ = min_norm_dual_coef(Xs, ys, a, K=res.gram)
+            C_star = min_norm_dual_coef(Xs, ys, a, K=res.gram).dual_coef
             self.min_norm_gap_ = _relative_distance(res.hidden_weights, span(C_star, Xs))
         if self.verbose:
             print(

@@ -125,6 +125,13 @@ def test_slopes_recover_a_planted_power_law():
         assert s["ci_high"] - s["ci_low"] < 0.1
 
 
+def test_select(serial):
+    sub = serial.select(n_samples=12, learning_rate=0.1)
+    assert len(sub.records) == 4
+    assert all(r["n_samples"] == 12 and r["learning_rate"] == 0.1 for r in sub.records)
+    assert sub.swept == serial.swept and sub.entropy == serial.entropy
+
+
 def test_to_frame_and_csv(serial, tmp_path):
     frame = serial.to_frame()
     assert list(frame.columns) == list(serial.records[0])

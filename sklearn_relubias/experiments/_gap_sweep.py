@@ -62,33 +62,47 @@ def active_least_squares_weights(X, W, *, K=None):
     return span(C, X)
 
 
-def _fit_one(n, d, repeat, swept, data_seed, init_seed, dataset, dataset_params, params):
-    """One fit and its record (runs in a worker)."""
+def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params, params):
+    """All fits of one ``(n, d, repeat)`` cell (runs in a worker).
+
+    The data set, its Gram matrix and the minimum-norm solution are computed
+    once and shared by every point of the parameter grid.
+    """
     make = _DATASETS[dataset] if isinstance(dataset, str) else dataset
     X, y = make(n, d, random_state=data_seed, **dataset_params)
-    est = ShallowReLURegressor(**{**params, **swept, "random_state": init_seed})
-    est.set_params(compute_min_norm_gap=False)
-    start = time.perf_counter()
-    est.fit(X, y)
-    fit_time = time.perf_counter() - start
     K = gram(X)
-    C_star, _, interpolates, _ = min_norm_dual_coef(X, y, est.output_weights_, K=K)
-    W, W_star = est.hidden_weights_, span(C_star, X)
-    W_ls = active_least_squares_weights(X, W, K=K)
-    return {
-        "n_samples": n,
-        "n_features": d,
-        "repeat": repeat,
-        **swept,
-        "min_norm_gap": _relative_distance(W, W_star),
-        "active_ls_gap": _relative_distance(W, W_ls),
-        "min_norm_to_active_ls": _relative_distance(W_ls, W_star),
-        "pattern_stable_iter": est.pattern_stable_iter_,
-        "n_iter": est.n_iter_,
-        "final_loss": float(est.loss_curve_[-1]),
-        "interpolates": interpolates,
-        "fit_time": fit_time,
-    }
+    references = {}  # minimum-norm solution per output-weight setting
+    records = []
+    for swept in grid:
+        est = ShallowReLURegressor(**{**params, **swept, "random_state": init_seed})
+        est.set_params(compute_min_norm_gap=False)
+        start = time.perf_counter()
+        est.fit(X, y)
+        fit_time = time.perf_counter() - start
+        key = est.output_weights_.tobytes()
+        if key not in references:
+            sol = min_norm_dual_coef(X, y, est.output_weights_, K=K)
+            references[key] = (span(sol.dual_coef, X), sol.interpolates)
+        W_star, interpolates = references[key]
+        W = est.hidden_weights_
+        W_ls = active_least_squares_weights(X, W, K=K)
+        records.append(
+            {
+                "n_samples": n,
+                "n_features": d,
+                "repeat": repeat,
+                **swept,
+                "min_norm_gap": _relative_distance(W, W_star),
+                "active_ls_gap": _relative_distance(W, W_ls),
+                "min_norm_to_active_ls": _relative_distance(W_ls, W_star),
+                "pattern_stable_iter": est.pattern_stable_iter_,
+                "n_iter": est.n_iter_,
+                "final_loss": float(est.loss_curve_[-1]),
+                "interpolates": interpolates,
+                "fit_time": fit_time,
+            }
+        )
+    return records
 
 
 def _as_list(value):
@@ -129,9 +143,11 @@ def gap_sweep(
     point of ``param_grid``, draw a data set, fit a
     :class:`~sklearn_relubias.ShallowReLURegressor` and record how far it
     lands from the minimum-norm solution and from the active least-squares
-    reference (:func:`active_least_squares_weights`). Fits run in parallel
-    through joblib, so ``joblib.parallel_config(backend="dask")`` runs them on
-    a Dask cluster unchanged.
+    reference (:func:`active_least_squares_weights`). Cells run in parallel
+    through joblib (one task per ``(n, d, repeat)``, which draws the data and
+    solves the minimum-norm program once for all points of ``param_grid``),
+    so ``joblib.parallel_config(backend="dask")`` runs them on a Dask cluster
+    unchanged.
 
     Seeds come from ``np.random.SeedSequence(random_state)``, one child per
     ``(n, d, repeat)`` in grid order; all points of ``param_grid`` share that
@@ -186,11 +202,11 @@ def gap_sweep(
     cells = list(itertools.product(ns, ds, range(n_repeats)))
     seeds = [child.generate_state(2) for child in seq.spawn(len(cells))]
     tasks = [
-        delayed(_fit_one)(
+        delayed(_fit_cell)(
             n,
             d,
             r,
-            swept,
+            grid,
             int(s[0]),
             int(s[1]),
             dataset,
@@ -198,14 +214,13 @@ def gap_sweep(
             estimator_params or {},
         )
         for (n, d, r), s in zip(cells, seeds, strict=True)
-        for swept in grid
     ]
     results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
     if verbose:
         from tqdm.auto import tqdm
 
-        results = tqdm(results, total=len(tasks), desc="gap_sweep")
-    records = list(results)
+        results = tqdm(results, total=len(tasks), desc=f"gap_sweep ({len(grid)} fits per cell)")
+    records = [rec for cell in results for rec in cell]
     return GapSweepResult(records, swept=sorted(grid[0]), entropy=seq.entropy)
 
 
@@ -325,6 +340,21 @@ class GapSweepResult:
                     }
                 )
         return rows
+
+    def select(self, **values):
+        """Return the result restricted to the records with the given values.
+
+        Parameters
+        ----------
+        **values : dict
+            Column name to the value to keep, e.g. ``n_samples=20``.
+
+        Returns
+        -------
+        GapSweepResult
+        """
+        keep = [r for r in self.records if all(r[k] == v for k, v in values.items())]
+        return type(self)(keep, self.swept, self.entropy)
 
     def to_frame(self):
         """Return the records as a :class:`pandas.DataFrame` (requires pandas)."""
