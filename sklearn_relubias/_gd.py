@@ -82,7 +82,7 @@ def run_gd(X, y, a, W0, *, learning_rate, max_iter, tol, dual, record_pattern=Fa
     """
     n_samples = X.shape[0]
     m = a.shape[0]
-    P = np.ascontiguousarray(pre_activations(X, W0))
+    P = np.ascontiguousarray(pre_activations(X, W0)) if W0.any() else np.zeros((n_samples, m))
     C = np.zeros((n_samples, m))
     loss_curve = np.empty(max_iter + 1)
     capacity = min(n_samples * m * max_iter, MAX_RECORDED_CHANGES) if record_pattern else 0

@@ -198,7 +198,7 @@ def _limit_jump(K, P, C, a, y):
 
 @jit
 def gradient_descent(
-    path, A, data, indices, indptr, P, C, W, a, y, eta, max_iter, tol, jump, loss_curve, events
+    path, A, data, indices, indptr, P_out, C, W, a, y, eta, max_iter, tol, jump, loss_curve, events
 ):
     """Full-batch gradient descent on the shallow ReLU model, in place.
 
@@ -218,7 +218,7 @@ def gradient_descent(
     data, indices, indptr : ndarray
         CSR arrays of ``X`` (float64, int64, int64) for ``PRIMAL_CSR``;
         empty arrays otherwise.
-    P : ndarray of shape (n_samples, n_neurons)
+    P_out : ndarray of shape (n_samples, n_neurons)
         Input ``X W0^T``; output ``X W^T`` at the returned iterate.
     C : ndarray of shape (n_samples, n_neurons)
         Input zeros; output the data-span coefficients.
@@ -260,11 +260,12 @@ def gradient_descent(
     n_events : int
         Number of pattern changes (recorded or not).
     """
-    n, m = P.shape
+    n, m = P_out.shape
     inv_n = 1.0 / n
-    D = np.empty((n, m))
-    D_new = np.empty((n, m))
-    P_new = np.empty((n, m))
+    # the current and candidate iterates swap buffers instead of being copied
+    P, P_new = P_out, np.empty((n, m))
+    D, D_new = np.empty((n, m)), np.empty((n, m))
+    flipped = False
     S = np.empty((n, m))
     G = np.empty((m, W.shape[1]))
     active = np.zeros((n, m), dtype=np.bool_)
@@ -296,8 +297,9 @@ def gradient_descent(
         for i in range(n):
             for j in range(m):
                 C[i, j] -= eta * D[i, j]
-                P[i, j] = P_new[i, j]
-                D[i, j] = D_new[i, j]
+        P, P_new = P_new, P
+        D, D_new = D_new, D
+        flipped = not flipped
         if path != DUAL:
             for j in range(m):
                 for k in range(G.shape[1]):
@@ -315,4 +317,6 @@ def gradient_descent(
                 break
             next_check *= 2
         gnorm = _search_direction(path, A, data, indices, indptr, D, G, S)
+    if flipped:
+        P_out[:] = P
     return t, status, stable_iter, n_events

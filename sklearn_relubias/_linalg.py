@@ -5,7 +5,8 @@ float64 copy is ever made) or a SciPy sparse matrix (never densified).
 """
 
 import numpy as np
-from scipy import linalg, sparse
+from scipy import sparse
+from scipy.sparse.linalg import eigsh
 
 # Columns per block when a float32 X is upcast to form a float64 Gram matrix:
 # bounds the temporary copy to n_samples * _BLOCK * 8 bytes.
@@ -53,7 +54,20 @@ def span(C, X):
     return W
 
 
+# Above this size the top eigenvalue comes from Lanczos iterations instead of a
+# full eigendecomposition (O(k^2) per iteration instead of O(k^3), no copy).
+_DENSE_EIG_MAX = 1000
+
+
 def top_eigenvalue(M):
-    """Largest eigenvalue of the symmetric positive semi-definite matrix ``M``."""
+    """Largest eigenvalue of the symmetric positive semi-definite matrix ``M``.
+
+    Small matrices use NumPy's LAPACK (the same BLAS library as the Gram
+    product, which avoids switching between NumPy's and SciPy's thread pools);
+    large ones ARPACK's Lanczos method from a fixed start vector, so the
+    result is reproducible.
+    """
     k = M.shape[0]
-    return float(linalg.eigvalsh(M, subset_by_index=[k - 1, k - 1])[0])
+    if k <= _DENSE_EIG_MAX:
+        return float(np.linalg.eigvalsh(M)[-1])
+    return float(eigsh(M, k=1, which="LA", v0=np.ones(k), return_eigenvectors=False)[0])
