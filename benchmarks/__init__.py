@@ -16,10 +16,14 @@ Cases
    and peak memory, each size in a child process.
 4. Per-iteration kernel time vs one BLAS ``K @ C`` product.
 5. Start-up: Numba compile (cold cache) and first-fit overhead with a warm cache.
+6. ``jump_to_limit=True`` against plain stepping to a tight ``tol``.
+7. Both estimators on a sparse TF-IDF matrix of 20-newsgroups size.
 
-Every timed call gets a warm-up call first (its time is reported as "first call":
-it contains Numba compilation or cache loading); the alternatives of a case are
-then timed in interleaved rounds and summarised by their median. The machine is
-shared, so numbers are noisy: compare ratios measured in the same run.
+Every timed call gets a warm-up call first (reported separately; cold Numba
+compile and cache-load times are measured in fresh processes by case 5); the
+alternatives of a case are then timed in interleaved rounds and summarised by
+their median. Most cases run twice: with the default BLAS threads and inside
+``threadpoolctl.threadpool_limits(1)``. On a shared machine the numbers are
+noisy: compare ratios measured in the same run.
 Results go to ``benchmarks/results/`` (CSV, markdown summary, printed text).
 """

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,9 +40,13 @@ class Section:
 class Timing:
     """Wall-clock times of one callable: the warm-up call and the timed repeats."""
 
-    first: float
+    first: float | None
     times: list
-    result: object = None  # what the last call returned
+    results: list = field(default_factory=list)  # what each timed call returned
+
+    @property
+    def result(self):
+        return self.results[-1]
 
     @property
     def median(self):
@@ -59,7 +64,14 @@ def clock(func):
     return time.perf_counter() - start, out
 
 
-def measure(funcs, repeats):
+def single_thread():
+    """Context manager limiting every BLAS/OpenMP pool in this process to one thread."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
+def measure(funcs, repeats, *, warmup=True):
     """Time several callables side by side.
 
     Each callable is called once as a warm-up (timed separately), then the
@@ -72,17 +84,74 @@ def measure(funcs, repeats):
         The alternatives, called without arguments.
     repeats : int
         Timed rounds.
+    warmup : bool, default=True
+        Whether to make the warm-up call (``Timing.first`` is None without it).
 
     Returns
     -------
     dict of str to Timing
     """
-    timings = {name: Timing(clock(f)[0], []) for name, f in funcs.items()}
+    timings = {name: Timing(clock(f)[0] if warmup else None, []) for name, f in funcs.items()}
     for _ in range(repeats):
         for name, f in funcs.items():
-            seconds, timings[name].result = clock(f)
+            seconds, result = clock(f)
             timings[name].times.append(seconds)
+            timings[name].results.append(result)
     return timings
+
+
+THREAD_SETTINGS = {"": "default BLAS threads", "@1": "BLAS 1 thread"}
+
+
+def measure_threads(funcs, repeats):
+    """``measure`` twice: with the default BLAS threads, then with one thread.
+
+    The two blocks run one after the other rather than interleaved, because
+    changing an OpenBLAS pool's size between calls perturbs the next call.
+    Returns a dict with keys ``name`` (default) and ``name + "@1"``.
+    """
+    timings = measure(funcs, repeats)
+    with single_thread():
+        timings.update({k + "@1": t for k, t in measure(funcs, repeats).items()})
+    return timings
+
+
+@contextmanager
+def kernel_timer():
+    """Time each call of the package's Numba GD kernel (instrumentation only).
+
+    Temporarily replaces ``sklearn_relubias._kernels.gradient_descent``, which
+    the driver looks up at call time, by a wrapper that records the seconds of
+    every call in the yielded list; the original is restored on exit. Yields
+    None if the kernel is not found under that name.
+    """
+    from sklearn_relubias import _kernels
+
+    original = getattr(_kernels, "gradient_descent", None)
+    if original is None:
+        yield None
+        return
+    calls = []
+
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            calls.append(time.perf_counter() - start)
+
+    _kernels.gradient_descent = timed
+    try:
+        yield calls
+    finally:
+        _kernels.gradient_descent = original
+
+
+def fit_timing_kernel(estimator, X, y):
+    """Fit and return the seconds spent in the GD kernel (NaN if it cannot be timed)."""
+    with kernel_timer() as calls:
+        estimator.fit(X, y)
+    return float(sum(calls)) if calls else float("nan")
 
 
 def gaussian_data(n, d, seed=0):

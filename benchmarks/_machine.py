@@ -34,19 +34,26 @@ def total_memory_gib():
     return None
 
 
-def git_commit():
-    """Short commit of the checkout (read-only query)."""
+def _git(*args):
+    """Output of a read-only git query in the repository (None if git fails)."""
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
         )
-        return out.stdout.strip() or None
+        return out.stdout.strip() if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def git_state():
+    """Commit, and whether the package's sources differ from it."""
+    commit = _git("rev-parse", "--short", "HEAD")
+    changed = _git("diff", "--name-only", "HEAD", "--", "sklearn_relubias")
+    if commit is None:
+        return "not a git checkout"
+    if changed:
+        return f"commit {commit} + uncommitted changes in {', '.join(changed.splitlines())}"
+    return f"commit {commit} (package sources clean)"
 
 
 def blas_info():
@@ -89,7 +96,7 @@ def machine_info():
         ("OS", platform.platform()),
         ("Python", sys.version.split()[0]),
         ("versions", ", ".join(versions)),
-        ("sklearn_relubias", f"{sklearn_relubias.__version__} (commit {git_commit()})"),
+        ("sklearn_relubias", f"{sklearn_relubias.__version__}, {git_state()}"),
         ("NUMBA_CACHE_DIR", os.environ.get("NUMBA_CACHE_DIR", "(default: __pycache__)")),
         ("thread env", thread_env()),
     ]

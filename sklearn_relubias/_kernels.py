@@ -126,20 +126,45 @@ def _search_direction(path, A, data, indices, indptr, D, G, S):
 
 
 @jit
-def _limit_jump(K, P, C, a, y):
-    """Jump to the limit of gradient descent if the activation pattern provably stays fixed.
+def _limit_basis(K, P, a):
+    """Eigenbasis of the stable-pattern recursion, for ``_limit_jump``.
 
     With the pattern ``G = (P >= 0)`` fixed, the residual follows
     ``r <- (I - eta/n Q) r`` with ``Q = K * (G diag(a^2) G^T)`` (positive
-    semi-definite, ``eta/n lambda_max(Q) <= learning_rate < 2``), so with
-    ``Q = U diag(lam) U^T`` and ``beta = U^T r / lam`` the coefficients tend
-    to ``C + dC``, ``dC[:, j] = -a_j G[:, j] * (U beta)``, and every
-    pre-activation stays within
-    ``env[i, j] = |a_j| sum_e |(K (G[:, j] * U[:, e]))_i beta_e|`` of its limit
-    along the whole remaining path. The jump is taken only if that envelope
-    keeps every entry of ``P`` on its current side of zero (a certificate
-    that plain stepping never changes the pattern again) and the residual has
-    no component GD cannot remove on the fitted rows. ``P`` and ``C`` are
+    semi-definite, ``eta/n lambda_max(Q) <= learning_rate < 2``). Returns ``G``,
+    the eigenvectors ``U`` and eigenvalues ``lam`` of ``Q`` kept above
+    ``1e-13 n lambda_max``, and ``|K (G[:, j] * U)|`` per neuron. All of it
+    depends only on the pattern, so it is reused while the pattern holds.
+    """
+    n, m = P.shape
+    G = np.empty((n, m))
+    for i in range(n):
+        for j in range(m):
+            G[i, j] = 1.0 if P[i, j] >= 0.0 else 0.0
+    lam, U = np.linalg.eigh(K * np.dot(G * (a * a), G.T))
+    keep = lam > max(lam[-1], 0.0) * n * 1e-13
+    if lam[-1] <= 0.0:
+        keep[:] = False
+    Uk = np.ascontiguousarray(U[:, keep])
+    M = np.empty((m, n, Uk.shape[1]))
+    for j in range(m):
+        M[j] = np.abs(np.dot(K, G[:, j : j + 1] * Uk))
+    return G, Uk, np.ascontiguousarray(lam[keep]), M
+
+
+@jit
+def _limit_jump(K, P, C, a, y, G, U, lam, M):
+    """Jump to the limit of gradient descent if the activation pattern provably stays fixed.
+
+    With ``beta = U^T r / lam`` (``U``, ``lam``, ``M`` from ``_limit_basis``
+    for the current pattern ``G``) the coefficients tend to ``C + dC``,
+    ``dC[:, j] = -a_j G[:, j] * (U beta)``, and every pre-activation stays
+    within ``env[i, j] = |a_j| sum_e M[j, i, e] |beta_e|`` of its limit along
+    the whole remaining path (each mode decays as ``(1 - eta lam_e / n)^k``,
+    of modulus at most 1). The jump is taken only if that envelope keeps
+    every entry of ``P`` on its current side of zero (a certificate that plain
+    stepping never changes the pattern again) and the residual has no
+    component GD cannot remove on the fitted rows. ``P`` and ``C`` are
     updated in place.
 
     Returns
@@ -148,33 +173,25 @@ def _limit_jump(K, P, C, a, y):
     """
     n, m = P.shape
     # cheap filter: an entry on the kink can never be certified
-    if np.min(np.abs(P)) <= 1e-9 * np.max(np.abs(P)):
+    if U.shape[1] == 0 or np.min(np.abs(P)) <= 1e-9 * np.max(np.abs(P)):
         return False
-    G = np.empty((n, m))
     r = np.empty(n)
     for i in range(n):
         f = 0.0
         for j in range(m):
-            G[i, j] = 1.0 if P[i, j] >= 0.0 else 0.0
             if P[i, j] > 0.0:
                 f += a[j] * P[i, j]
         r[i] = f - y[i]
-    H = np.dot(G * (a * a), G.T)
-    lam, U = np.linalg.eigh(K * H)
-    if lam[-1] <= 0.0:
-        return False
-    keep = lam > lam[-1] * n * 1e-13
-    Uk = np.ascontiguousarray(U[:, keep])
-    coef = np.dot(Uk.T, r)
+    coef = np.dot(U.T, r)
     # the part of r that GD cannot reduce must not feed any fitted row
-    rest = r - np.dot(Uk, coef)
+    rest = r - np.dot(U, coef)
     scale = np.max(np.abs(r)) + 1e-300
     for i in range(n):
         for j in range(m):
             if G[i, j] > 0.0 and abs(rest[i]) > 1e-12 * scale:
                 return False
-    beta = coef / lam[keep]
-    step = np.dot(Uk, beta)
+    beta = coef / lam
+    step = np.dot(U, beta)
     dC = np.empty((n, m))
     for j in range(m):
         dC[:, j] = -a[j] * G[:, j] * step
@@ -182,7 +199,7 @@ def _limit_jump(K, P, C, a, y):
     margin = 1e-12 * (np.max(np.abs(P_lim)) + 1e-300)
     abs_beta = np.abs(beta)
     for j in range(m):
-        env = abs(a[j]) * np.dot(np.abs(np.dot(K, G[:, j : j + 1] * Uk)), abs_beta)
+        env = abs(a[j]) * np.dot(M[j], abs_beta)
         for i in range(n):
             if G[i, j] > 0.0:
                 if P_lim[i, j] - env[i] <= margin:
@@ -236,10 +253,13 @@ def gradient_descent(
     tol : float
         Stop when ``||grad||_F <= tol * ||grad_0||_F``.
     jump : bool
-        On the dual path, try to jump to the limit (``_limit_jump``) when the
-        pattern has been stable for ``FIRST_LIMIT_CHECK`` steps, then for
-        twice as many after each failed attempt (so at most ``log2(max_iter)``
-        attempts); the jump counts as one step and ends the run with status
+        On the dual path, try to jump to the limit (``_limit_jump``). The
+        pattern's eigenbasis (``_limit_basis``, ``O(n^3 m)``) is computed when
+        the pattern has been stable for ``FIRST_LIMIT_CHECK`` steps, and again
+        only after twice as long a streak once the pattern has changed (so at
+        most ``log2(max_iter)`` times); with a basis for the current pattern,
+        attempts cost ``O(n^2 m)`` and repeat every ``max(10, streak / 8)``
+        steps. The jump counts as one step and ends the run with status
         ``LIMIT``.
     loss_curve : ndarray of shape (max_iter + 1,)
         Output: ``loss_curve[t]`` is the loss after ``t`` steps.
@@ -278,8 +298,13 @@ def gradient_descent(
     gnorm = g0
     stable_iter = 0
     n_events = 0
-    next_check = FIRST_LIMIT_CHECK
     status = MAX_ITER
+    # jump_to_limit: eigenbasis cached per pattern (recomputed at streaks of 10,
+    # 20, 40, ... when the pattern changed); attempts with a fresh basis are cheap
+    next_basis = FIRST_LIMIT_CHECK
+    next_try = FIRST_LIMIT_CHECK
+    basis_iter = -1
+    Gb, Ub, lamb, Mb = np.empty((n, m)), np.empty((n, 0)), np.empty(0), np.empty((m, n, 0))
     t = 0
     while True:
         if gnorm <= tol * g0:
@@ -309,13 +334,20 @@ def gradient_descent(
         loss_curve[t] = loss
         if changed:
             stable_iter = t
-        elif jump and path == DUAL and t - stable_iter == next_check and t < max_iter:
-            if _limit_jump(A, P, C, a, y):
-                t += 1
-                loss_curve[t], _, _ = _forward(P, a, y, inv_n, D, active, t, events[:0], 0)
-                status = LIMIT
-                break
-            next_check *= 2
+        elif jump and path == DUAL and t < max_iter:
+            streak = t - stable_iter
+            if basis_iter != stable_iter and streak >= next_basis:
+                Gb, Ub, lamb, Mb = _limit_basis(A, P, a)
+                basis_iter = stable_iter
+                next_basis *= 2
+                next_try = streak
+            if basis_iter == stable_iter and streak >= next_try:
+                if _limit_jump(A, P, C, a, y, Gb, Ub, lamb, Mb):
+                    t += 1
+                    loss_curve[t], _, _ = _forward(P, a, y, inv_n, D, active, t, events[:0], 0)
+                    status = LIMIT
+                    break
+                next_try = streak + max(FIRST_LIMIT_CHECK, streak // 8)
         gnorm = _search_direction(path, A, data, indices, indptr, D, G, S)
     if flipped:
         P_out[:] = P

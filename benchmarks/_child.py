@@ -1,0 +1,144 @@
+"""Entry points run in a fresh child process; each prints one JSON line.
+
+    python -m benchmarks._child scaling N D ITERS REPEATS
+    python -m benchmarks._child startup N D ITERS
+
+Heavy imports happen inside the functions so that ``startup`` can time them.
+"""
+
+import json
+import sys
+import time
+
+
+def current_rss_bytes():
+    """Resident set size now (Linux /proc/self/statm)."""
+    import os
+
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def reset_peak_rss():
+    """Reset the kernel's RSS high-water mark to the current RSS (Linux >= 4.0).
+
+    Without it the peak could come from earlier transients (imports, a Numba
+    compile). Returns whether the reset worked.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_bytes():
+    """High-water mark of the resident set size (VmHWM, the value getrusage reports)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _estimator(max_iter):
+    from sklearn_relubias import ShallowReLURegressor
+
+    return ShallowReLURegressor(n_neurons=2, max_iter=max_iter, tol=0.0, compute_min_norm_gap=False)
+
+
+def scaling(n, d, iters, repeats):
+    """Setup and per-iteration time, and peak memory, of one (n, d) problem.
+
+    The kernels are loaded by a tiny warm-up fit; the RSS high-water mark is
+    reset and the baseline RSS taken; X is generated here, in this process.
+    Then fits with ``max_iter=1`` and ``max_iter=1 + iters`` alternate
+    ``repeats`` times, each also reporting the time spent inside the Numba
+    kernel; then one more fit runs under tracemalloc to count the NumPy
+    allocations it makes beyond X.
+    """
+    import tracemalloc
+    import warnings
+
+    import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
+
+    from benchmarks._common import fit_timing_kernel, measure
+
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    rng = np.random.default_rng(0)
+    _estimator(5).fit(rng.standard_normal((20, 50)), rng.standard_normal(20))
+    peak_was_reset = reset_peak_rss()
+    base_rss = current_rss_bytes()
+    start = time.perf_counter()
+    X = rng.standard_normal((n, d))
+    y = rng.standard_normal(n)
+    generate_s = time.perf_counter() - start
+
+    def fit(max_iter):
+        return fit_timing_kernel(_estimator(max_iter), X, y)  # estimator dropped right away
+
+    timings = measure(
+        {"setup": lambda: fit(1), "full": lambda: fit(1 + iters)}, repeats, warmup=False
+    )
+    peak_rss = peak_rss_bytes()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    fit(1 + iters)
+    traced_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {
+        "n": n,
+        "d": d,
+        "iters": iters,
+        "x_bytes": X.nbytes,
+        "generate_s": generate_s,
+        "setup_s": timings["setup"].times,
+        "full_s": timings["full"].times,
+        "setup_kernel_s": timings["setup"].results,
+        "full_kernel_s": timings["full"].results,
+        "base_rss": base_rss,
+        "peak_rss": peak_rss,
+        "traced_peak": traced_peak,
+        "peak_was_reset": peak_was_reset,
+    }
+
+
+def startup(n, d, iters):
+    """Import time, first fit and later fits in a fresh process."""
+    import warnings
+
+    start = time.perf_counter()
+    import numpy as np
+
+    import sklearn_relubias  # noqa: F401  (timed: numpy, scipy, sklearn, numba)
+
+    import_s = time.perf_counter() - start
+    from sklearn.exceptions import ConvergenceWarning
+
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((n, d)), rng.standard_normal(n)
+    fits = []
+    for _ in range(6):
+        start = time.perf_counter()
+        _estimator(iters).fit(X, y)
+        fits.append(time.perf_counter() - start)
+    return {"import_s": import_s, "first_fit_s": fits[0], "later_fit_s": fits[1:]}
+
+
+def main(argv):
+    command, *args = argv
+    numbers = [int(float(a)) for a in args]
+    result = {"scaling": scaling, "startup": startup}[command](*numbers)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
