@@ -273,6 +273,8 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
             jump=self.jump_to_limit,
         )
         self._warn_on_status(res.status, res.n_iter)
+        if res.status in (_kernels.CONVERGED, _kernels.LIMIT):
+            _warn_if_stranded(ys, a, res.activation_pattern)
 
         self.output_weights_ = a
         self.init_hidden_weights_ = W0
@@ -348,6 +350,26 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
             ``sum_j a_j relu(<w_j, x>)``.
         """
         return predict(self, X)
+
+
+def _warn_if_stranded(y, a, active):
+    """Warn when GD converged with examples no neuron that could fit them is active on.
+
+    An example with ``y_i > 0`` (``< 0``) can only be fitted by a neuron with a
+    positive (negative) output weight; if none of those is active on it, its
+    gradient is zero for good and the loss stays above the global minimum.
+    """
+    can_fit = np.where((y > 0)[:, None], a > 0, a < 0) & (y != 0)[:, None]
+    stranded = np.flatnonzero(can_fit.any(axis=1) & ~(can_fit & active).any(axis=1))
+    if stranded.size:
+        warnings.warn(
+            f"Gradient descent converged with {stranded.size} example(s) (e.g. index "
+            f"{stranded[0]}) inactive for every neuron that could fit them: they get no "
+            "gradient, so the fit is a stationary point above the global minimum of the "
+            "loss. Try init='random', more neurons or another learning_rate.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _relative_distance(W, W_star):

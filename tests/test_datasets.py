@@ -83,7 +83,8 @@ def test_adversarial_instance_kills_the_neuron(seed, learning_rate):
     np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1.0)
     ref = MinNormReLURegressor(n_neurons=1).fit(X, y)
     assert ref.interpolates_
-    gd = ShallowReLURegressor(n_neurons=1, learning_rate=learning_rate).fit(X, y)
+    with pytest.warns(UserWarning, match="inactive for every neuron that could fit them"):
+        gd = ShallowReLURegressor(n_neurons=1, learning_rate=learning_rate).fit(X, y)
     assert not gd.activation_pattern_.any()
     assert gd.n_iter_ == 1
     assert gd.min_norm_gap_ > 0.9

@@ -166,3 +166,26 @@ def test_bad_arguments():
         gap_sweep(5, 10, n_repeats=0)
     with pytest.raises(ValueError, match="dataset"):
         gap_sweep(5, 10, dataset="mnist")
+
+
+def test_excess_loss_flags_runs_that_stop_above_the_global_minimum():
+    from sklearn_relubias.datasets import make_adversarial_regression
+
+    stuck = gap_sweep(
+        4,
+        2,
+        n_repeats=3,
+        dataset=make_adversarial_regression,
+        random_state=0,
+        estimator_params={"n_neurons": 1},
+    )
+    assert all(r["excess_loss"] > 0.1 for r in stuck.records)
+    easy = gap_sweep(
+        10,
+        5000,
+        n_repeats=3,
+        random_state=0,
+        dataset_params={"labels": "rademacher"},
+        estimator_params={"n_neurons": 1, "tol": 1e-12},
+    )
+    assert all(abs(r["excess_loss"]) < 1e-10 for r in easy.records)

@@ -121,6 +121,7 @@ def test_max_iter_warns():
         ShallowReLURegressor(max_iter=3, compute_min_norm_gap=False).fit(X, y)
 
 
+@pytest.mark.filterwarnings("error::UserWarning")  # no stranded example either
 @pytest.mark.parametrize("seed", range(5))
 def test_high_dimensional_pattern_settles_at_once(seed):
     """n=20, d=20000, labels +/-1: the single neuron is active exactly on y > 0 from step 1.
