@@ -95,7 +95,7 @@ def run_gd(X, y, a, W0, *, learning_rate, max_iter, tol, dual, record_pattern=Fa
         path, A, W = _kernels.DUAL, _kernel_array(K), np.empty((m, 0))
     elif sparse.issparse(X):
         X = X.tocsr()
-        lam = top_eigenvalue((X.T @ X).toarray())
+        lam = top_eigenvalue(gram(X.T))
         data, indices, indptr = (
             _kernel_array(X.data),
             X.indices.astype(np.int64),
@@ -104,7 +104,7 @@ def run_gd(X, y, a, W0, *, learning_rate, max_iter, tol, dual, record_pattern=Fa
         path, A, W = _kernels.PRIMAL_CSR, np.empty((0, 0)), W0.copy()
     else:
         A = _kernel_array(X)
-        lam = top_eigenvalue(A.T @ A)
+        lam = top_eigenvalue(gram(X.T))
         path, W = _kernels.PRIMAL_DENSE, W0.copy()
     eta = step_size(learning_rate, a, lam, n_samples)
     n_iter, status, stable_iter, n_events = _kernels.gradient_descent(
