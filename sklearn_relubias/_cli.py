@@ -36,19 +36,13 @@ def _table(result):
     )
     lines = [head, "-" * len(head)]
     for row in result.summary():
-        cell = result.select(
-            n_samples=row["n_samples"],
-            n_features=row["n_features"],
-            learning_rate=row["learning_rate"],
-        ).records
-        stuck = sum(r["excess_loss"] > 1e-8 for r in cell)
         lines.append(
             f"{row['n_samples']:>4} {row['n_features']:>6} {row['learning_rate']:>6g} "
             f"{row['min_norm_gap_q50']:>9.2e} [{row['min_norm_gap_q10']:.2e}, "
             f"{row['min_norm_gap_q90']:.2e}] {row['min_norm_to_active_ls_q50']:>11.2e} "
             f"{np.sqrt(row['n_samples'] / row['n_features']):>9.3f} "
             f"{row['pattern_stable_iter_q50']:>7g} {row['n_iter_q50']:>7g} "
-            f"{stuck:>3}/{len(cell):<2}"
+            f"{row['n_stuck']:>3}/{row['n_fits']:<2}"
         )
     lines.append(
         "stuck: fits that stopped above the global minimum (an example inactive for the "

@@ -6,7 +6,7 @@ float64 copy is ever made) or a SciPy sparse matrix (never densified).
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.linalg import eigsh
+from scipy.sparse.linalg import LinearOperator, eigsh
 
 # Columns per block when a float32 X is upcast to form a float64 Gram matrix:
 # bounds the temporary copy to n_samples * _BLOCK * 8 bytes.
@@ -59,6 +59,21 @@ def span(C, X):
 _DENSE_EIG_MAX = 1000
 
 
+def _lanczos_start(k):
+    """Return a fixed pseudo-random start vector for Lanczos iterations.
+
+    (A vector of ones is orthogonal to it for balanced designs, e.g. Hadamard
+    columns or exact +/- pairs, and ARPACK then fails.)
+    """
+    return np.random.default_rng(0).uniform(0.5, 1.5, k) * np.where(np.arange(k) % 2, 1.0, -1.0)
+
+
+def _lanczos(matvec, k):
+    """Largest eigenvalue of the symmetric PSD operator ``matvec`` on R^k (ARPACK)."""
+    op = LinearOperator((k, k), matvec=matvec, dtype=np.float64)
+    return float(eigsh(op, k=1, which="LA", v0=_lanczos_start(k), return_eigenvectors=False)[0])
+
+
 def top_eigenvalue(M):
     """Largest eigenvalue of the symmetric positive semi-definite matrix ``M``.
 
@@ -70,4 +85,38 @@ def top_eigenvalue(M):
     k = M.shape[0]
     if k <= _DENSE_EIG_MAX:
         return float(np.linalg.eigvalsh(M)[-1])
-    return float(eigsh(M, k=1, which="LA", v0=np.ones(k), return_eigenvectors=False)[0])
+    return _lanczos(lambda v: M @ v, k)
+
+
+def weighted_top_eigenvalue(weights, *, X=None, K=None):
+    """``lambda_max(X^T diag(weights) X)`` from X (dense or sparse) or from ``K = X X^T``.
+
+    Never forms a matrix larger than ``min(n, d)`` squared, and none at all
+    above ``_DENSE_EIG_MAX``, where Lanczos iterations use products with X
+    (or K) only.
+    """
+    root = np.sqrt(weights)
+    uniform = bool(np.all(weights == weights[0]))
+    if K is not None:
+        if K.shape[0] <= _DENSE_EIG_MAX:
+            return top_eigenvalue(K * weights[0] if uniform else K * np.outer(root, root))
+        return _lanczos(lambda v: root * (K @ (root * v)), K.shape[0])
+    n, d = X.shape
+    if min(n, d) <= _DENSE_EIG_MAX:
+        if n <= d:
+            M = gram(X)
+            return top_eigenvalue(M * weights[0] if uniform else M * np.outer(root, root))
+        if uniform:
+            return top_eigenvalue(gram(X.T) * weights[0])
+        scaled = X.multiply(root[:, None]).tocsr() if sparse.issparse(X) else X * root[:, None]
+        return top_eigenvalue(gram(scaled.T))
+
+    def X_times(v):
+        return pre_activations(X, v[None, :])[:, 0]
+
+    def XT_times(c):
+        return span(c[:, None], X)[0]
+
+    if n <= d:
+        return _lanczos(lambda v: root * X_times(XT_times(root * v)), n)
+    return _lanczos(lambda v: XT_times(weights * X_times(v)), d)

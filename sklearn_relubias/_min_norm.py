@@ -1,84 +1,15 @@
 """MinNormReLURegressor: the minimum-norm global minimiser, solved exactly."""
 
 from numbers import Real
-from typing import NamedTuple
 
-import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
-
-from ._dual_qp import kkt_residual, solve_min_norm
-from ._linalg import gram, span
-from ._model import (
-    MODEL_PARAMETER_CONSTRAINTS,
-    normalise,
-    predict,
-    sparse_tags,
-    to_original_units,
-    validate_training_data,
-)
+from ._base import _BaseReLURegressor
+from ._linalg import span
+from ._metrics import min_norm_reference
+from ._rescale import Rescaling
 from .utils._sklearn_compat import Interval, _fit_context
 
 
-class MinNormFit(NamedTuple):
-    """What :func:`min_norm_dual_coef` returns."""
-
-    dual_coef: np.ndarray
-    active: np.ndarray
-    n_iter: int
-    interpolates: bool
-    kkt: float
-
-
-def min_norm_dual_coef(X, y, a, *, K=None, tol=1e-12):
-    """Data-span coefficients of the minimum-norm solution for output weights ``a``.
-
-    Neurons with ``a_j > 0`` share the single-neuron solution ``u+`` for ``y``,
-    neurons with ``a_j < 0`` the one for ``-y``, in proportion to ``|a_j|``:
-    ``w_j = |a_j| u / sum_{k in group} a_k^2``.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Inputs.
-    y : ndarray of shape (n_samples,)
-        Targets, float64.
-    a : ndarray of shape (n_neurons,)
-        Output weights.
-    K : ndarray of shape (n_samples, n_samples), default=None
-        Gram matrix ``X X^T`` if already computed (formed here otherwise).
-    tol : float, default=1e-12
-        Relative tolerance of the solver.
-
-    Returns
-    -------
-    MinNormFit
-        ``dual_coef`` (n_samples, n_neurons); ``active`` (n_samples,
-        n_neurons), the rows each neuron fits with a positive value (the
-        equality rows with a positive target: rows on the kink
-        ``<w, x_i> = 0`` are inactive, whatever the sign rounding gives them);
-        ``n_iter``, active-set iterations summed over the (at most two) groups;
-        ``interpolates``, whether every group's program was feasible; ``kkt``,
-        the largest relative KKT residual over the groups.
-    """
-    K = gram(X) if K is None else K
-    dual_coef = np.zeros((X.shape[0], a.shape[0]))
-    active = np.zeros(dual_coef.shape, dtype=bool)
-    n_iter, interpolates, kkt = 0, True, 0.0
-    for sign in (1.0, -1.0):
-        group = sign * a > 0
-        if not group.any():
-            continue
-        sol = solve_min_norm(sign * y, K, tol=tol)
-        fitted = K @ sol.coef
-        n_iter += sol.n_iter
-        interpolates &= sol.interpolates
-        kkt = max(kkt, kkt_residual(fitted, sol.coef, sol.targets, sol.equality))
-        dual_coef[:, group] = np.outer(sol.coef, np.abs(a[group]) / np.sum(a[group] ** 2))
-        active[:, group] = (sol.equality & (sol.targets > 0))[:, None]
-    return MinNormFit(dual_coef, active, n_iter, bool(interpolates), kkt)
-
-
-class MinNormReLURegressor(RegressorMixin, BaseEstimator):
+class MinNormReLURegressor(_BaseReLURegressor):
     """Minimum-norm global minimiser of the shallow ReLU regression loss.
 
     The reference solution that gradient descent is compared with: the hidden
@@ -179,7 +110,7 @@ class MinNormReLURegressor(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        **MODEL_PARAMETER_CONSTRAINTS,
+        **_BaseReLURegressor._parameter_constraints,
         "tol": [Interval(Real, 0, None, closed="neither")],
     }
 
@@ -204,32 +135,15 @@ class MinNormReLURegressor(RegressorMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        X, y, a = validate_training_data(self, X, y)
-        Xs, ys, kx, ky = normalise(X, y)
-        sol = min_norm_dual_coef(Xs, ys, a, tol=self.tol)
+        X, y, a = self._validate_training_data(X, y)
+        scaling = Rescaling(X, y)
+        Xs, ys = scaling.data(X, y)
+        sol = min_norm_reference(Xs, ys, a, tol=self.tol)
         self.output_weights_ = a
-        self.dual_coef_ = to_original_units(sol.dual_coef, ky - 2 * kx, "dual coefficients")
-        self.hidden_weights_ = to_original_units(span(sol.dual_coef, Xs), ky - kx, "hidden weights")
+        self.dual_coef_ = scaling.coef_out(sol.dual_coef)
+        self.hidden_weights_ = scaling.weights_out(span(sol.dual_coef, Xs))
         self.activation_pattern_ = sol.active
         self.interpolates_ = sol.interpolates
         self.kkt_residual_ = sol.kkt
         self.n_iter_ = int(sol.n_iter)
         return self
-
-    def __sklearn_tags__(self):
-        return sparse_tags(super().__sklearn_tags__())
-
-    def predict(self, X):
-        """Predict with the minimum-norm model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            ``sum_j a_j relu(<w_j, x>)``.
-        """
-        return predict(self, X)

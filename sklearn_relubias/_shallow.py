@@ -4,26 +4,18 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from . import _kernels
-from ._gd import run_gd, use_dual
+from ._base import _BaseReLURegressor, check_gram
+from ._gd import Status, make_problem, run_gd
 from ._linalg import span
-from ._min_norm import min_norm_dual_coef
-from ._model import (
-    MODEL_PARAMETER_CONSTRAINTS,
-    normalise,
-    predict,
-    sparse_tags,
-    to_original_units,
-    validate_training_data,
-)
+from ._metrics import distance, min_norm_reference, relative_distance, stranded_examples
+from ._rescale import Rescaling
 from .utils._sklearn_compat import Interval, StrOptions, _fit_context
 
 
-class ShallowReLURegressor(RegressorMixin, BaseEstimator):
+class ShallowReLURegressor(_BaseReLURegressor):
     """Shallow ReLU network trained by plain full-batch gradient descent.
 
     The model is ``f(x) = sum_j a_j relu(<w_j, x>)`` with fixed output weights
@@ -71,16 +63,6 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         (the tests hold them within 1e-12 relative); the same
         ``random_state`` gives bitwise-identical results across processes and
         parallel backends.
-    jump_to_limit : bool, default=False
-        Once the activation pattern has been stable for 10 steps (then 20,
-        40, ... after each failed attempt), try to jump straight to the limit
-        of gradient descent. With the
-        pattern fixed, GD is a linear recursion whose limit has a closed form;
-        the jump is taken only when an eigen-decomposition envelope of the
-        remaining path proves that no pre-activation changes sign again, so
-        the result is the limit plain stepping converges to (to rounding).
-        Otherwise stepping goes on. Needs the dual path (``n_samples <
-        n_features`` or ``solver='dual'``).
     compute_min_norm_gap : bool, default=True
         Whether to solve the minimum-norm program on the training data and
         store ``min_norm_gap_``.
@@ -123,13 +105,13 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         :class:`MinNormReLURegressor` (same ``n_neurons`` and
         ``output_weights``) on the training data; ``||W - W*||_F`` when
         ``W* = 0``; NaN when ``compute_min_norm_gap=False``.
+    min_norm_distance_ : float
+        ``||W - W*||_F``, the absolute distance in the units of the weights
+        (the same ``W*``); NaN when ``compute_min_norm_gap=False``.
     loss_curve_ : ndarray of shape (`n_iter_` + 1,)
-        ``loss_curve_[t]`` is the training loss after ``t`` steps (after a
-        jump to the limit, the last entry is the limit's loss).
+        ``loss_curve_[t]`` is the training loss after ``t`` steps.
     n_iter_ : int
-        Number of gradient steps taken (a jump to the limit counts as one).
-    jumped_to_limit_ : bool
-        Whether the run ended with a certified jump to the limit.
+        Number of gradient steps taken.
     step_size_ : float
         The absolute step size ``eta`` (``inf`` or 0 when the scale of X makes
         it unrepresentable in float64, e.g. ``max|X|`` near 1e-300).
@@ -182,14 +164,13 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        **MODEL_PARAMETER_CONSTRAINTS,
+        **_BaseReLURegressor._parameter_constraints,
         "init": [StrOptions({"zero", "random"})],
         "init_scale": [Interval(Real, 0, None, closed="left")],
         "learning_rate": [Interval(Real, 0, 2, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions({"auto", "primal", "dual"})],
-        "jump_to_limit": ["boolean"],
         "compute_min_norm_gap": ["boolean"],
         "record_pattern": ["boolean"],
         "random_state": ["random_state"],
@@ -206,7 +187,6 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         max_iter=10000,
         tol=1e-10,
         solver="auto",
-        jump_to_limit=False,
         compute_min_norm_gap=True,
         record_pattern=False,
         random_state=None,
@@ -220,66 +200,55 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.solver = solver
-        self.jump_to_limit = jump_to_limit
         self.compute_min_norm_gap = compute_min_norm_gap
         self.record_pattern = record_pattern
         self.random_state = random_state
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, gram=None):
         """Train the hidden weights by full-batch gradient descent.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training inputs.
         y : array-like of shape (n_samples,)
             Targets.
+        gram : ndarray of shape (n_samples, n_samples), default=None
+            The Gram matrix ``X @ X.T`` if already computed (e.g. shared by
+            several fits on the same X); formed when needed otherwise. Only
+            its shape and diagonal are checked.
 
         Returns
         -------
         self : object
             Fitted estimator.
         """
-        X, y, a = validate_training_data(self, X, y)
-        n_samples, n_features = X.shape
-        W0 = np.zeros((a.shape[0], n_features))
-        if self.init == "random":
-            rng = check_random_state(self.random_state)
-            W0 = rng.normal(scale=self.init_scale / np.sqrt(n_features), size=W0.shape)
-        dual = use_dual(self.solver, n_samples, n_features)
-        if self.jump_to_limit and not dual:
-            if self.solver == "primal":
-                raise ValueError("jump_to_limit=True needs the dual path; got solver='primal'.")
-            warnings.warn(
-                f"jump_to_limit needs the dual path (n_samples < n_features or "
-                f"solver='dual'); with n_samples={n_samples} >= n_features={n_features} "
-                "gradient descent steps plainly.",
-                UserWarning,
-                stacklevel=3,
-            )
-        Xs, ys, kx, ky = normalise(X, y)
-        res = run_gd(
+        X, y, a = self._validate_training_data(X, y)
+        W0 = self._initial_weights(a.shape[0], X.shape[1])
+        scaling = Rescaling(X, y)
+        Xs, ys = scaling.data(X, y)
+        problem = make_problem(
             Xs,
             ys,
             a,
-            np.ldexp(W0, kx - ky),
+            scaling.weights_in(W0),
             learning_rate=self.learning_rate,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            dual=dual,
-            record_pattern=self.record_pattern,
-            jump=self.jump_to_limit,
+            solver=self.solver,
+            gram=scaling.gram_in(check_gram(gram, X)),
+        )
+        res = run_gd(
+            problem, max_iter=self.max_iter, tol=self.tol, record_pattern=self.record_pattern
         )
         self._warn_on_status(res.status, res.n_iter)
-        if res.status in (_kernels.CONVERGED, _kernels.LIMIT):
-            _warn_if_stranded(ys, a, res.activation_pattern)
+        if res.status == Status.CONVERGED:
+            _warn_if_stranded(stranded_examples(ys, a, res.activation_pattern))
 
         self.output_weights_ = a
         self.init_hidden_weights_ = W0
-        self.hidden_weights_ = to_original_units(res.hidden_weights, ky - kx, "hidden weights")
-        self.dual_coef_ = to_original_units(res.dual_coef, ky - 2 * kx, "dual coefficients")
+        self.hidden_weights_ = scaling.weights_out(res.hidden_weights)
+        self.dual_coef_ = scaling.coef_out(res.dual_coef)
         self.activation_pattern_ = res.activation_pattern
         self.pattern_stable_iter_ = res.stable_iter
         if self.record_pattern:
@@ -291,15 +260,17 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
                     UserWarning,
                     stacklevel=3,
                 )
-        with np.errstate(over="ignore", under="ignore"):  # only for absurd data scales
-            self.loss_curve_ = np.ldexp(res.loss_curve, 2 * ky)
-            self.step_size_ = float(np.ldexp(res.step_size, -2 * kx))
+        self.loss_curve_ = scaling.loss_out(res.loss_curve)
+        self.step_size_ = scaling.step_out(res.step_size)
         self.n_iter_ = res.n_iter
-        self.jumped_to_limit_ = res.status == _kernels.LIMIT
-        self.min_norm_gap_ = np.nan
+        self.min_norm_gap_ = self.min_norm_distance_ = np.nan
         if self.compute_min_norm_gap:
-            C_star = min_norm_dual_coef(Xs, ys, a, K=res.gram).dual_coef
-            self.min_norm_gap_ = _relative_distance(res.hidden_weights, span(C_star, Xs))
+            reference = min_norm_reference(Xs, ys, a, gram_matrix=problem.operator.gram)
+            W_star = span(reference.dual_coef, Xs)
+            self.min_norm_gap_ = relative_distance(res.hidden_weights, W_star)
+            self.min_norm_distance_ = float(
+                scaling.weights_out(distance(res.hidden_weights, W_star))
+            )
         if self.verbose:
             print(
                 f"[{type(self).__name__}] {self.n_iter_} steps, "
@@ -308,8 +279,15 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
             )
         return self
 
+    def _initial_weights(self, n_neurons, n_features):
+        """``W0``: zeros, or i.i.d. ``N(0, init_scale^2 / n_features)``."""
+        if self.init == "zero":
+            return np.zeros((n_neurons, n_features))
+        rng = check_random_state(self.random_state)
+        return rng.normal(scale=self.init_scale / np.sqrt(n_features), size=(n_neurons, n_features))
+
     def _warn_on_status(self, status, n_iter):
-        if status == _kernels.MAX_ITER:
+        if status == Status.MAX_ITER:
             warnings.warn(
                 f"Gradient descent did not reach tol={self.tol} within "
                 f"max_iter={self.max_iter} steps; increase max_iter, increase "
@@ -317,14 +295,14 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=4,
             )
-        elif status == _kernels.NON_FINITE and n_iter == 0:
+        elif status == Status.NON_FINITE and n_iter == 0:
             warnings.warn(
                 "The loss at the initial weights is not finite, so no step was taken; "
                 "lower init_scale, or rescale X and y.",
                 ConvergenceWarning,
                 stacklevel=4,
             )
-        elif status == _kernels.NON_FINITE:
+        elif status == Status.NON_FINITE:
             warnings.warn(
                 f"Gradient descent produced a non-finite loss at step {n_iter + 1}; "
                 f"the fit stopped at the last finite iterate (step {n_iter}). "
@@ -333,34 +311,9 @@ class ShallowReLURegressor(RegressorMixin, BaseEstimator):
                 stacklevel=4,
             )
 
-    def __sklearn_tags__(self):
-        return sparse_tags(super().__sklearn_tags__())
 
-    def predict(self, X):
-        """Predict with the trained network.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            ``sum_j a_j relu(<w_j, x>)``.
-        """
-        return predict(self, X)
-
-
-def _warn_if_stranded(y, a, active):
-    """Warn when GD converged with examples no neuron that could fit them is active on.
-
-    An example with ``y_i > 0`` (``< 0``) can only be fitted by a neuron with a
-    positive (negative) output weight; if none of those is active on it, its
-    gradient is zero for good and the loss stays above the global minimum.
-    """
-    can_fit = np.where((y > 0)[:, None], a > 0, a < 0) & (y != 0)[:, None]
-    stranded = np.flatnonzero(can_fit.any(axis=1) & ~(can_fit & active).any(axis=1))
+def _warn_if_stranded(stranded):
+    """Warn when gradient descent converged with examples it can no longer fit."""
     if stranded.size:
         warnings.warn(
             f"Gradient descent converged with {stranded.size} example(s) (e.g. index "
@@ -370,17 +323,3 @@ def _warn_if_stranded(y, a, active):
             UserWarning,
             stacklevel=4,
         )
-
-
-def _relative_distance(W, W_star):
-    """``||W - W*||_F / ||W*||_F``, or the absolute distance when ``W* = 0``.
-
-    Norms are taken of the arrays divided by their largest entry, so that
-    huge weights (e.g. a huge random initialisation) do not overflow.
-    """
-    diff = W - W_star
-    scale = max(np.max(np.abs(diff), initial=0.0), np.max(np.abs(W_star), initial=0.0))
-    if scale == 0.0:
-        return 0.0
-    dist, ref = np.linalg.norm(diff / scale), np.linalg.norm(W_star / scale)
-    return float(dist / ref) if ref > 0 else float(dist * scale)

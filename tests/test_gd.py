@@ -168,7 +168,7 @@ def test_min_norm_gap_definition():
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_kernels_compile_only_float64_contiguous():
     """float32, int and Fortran-ordered inputs are normalised before any kernel call."""
-    from sklearn_relubias import _kernels
+    from sklearn_relubias._gd import _numba
 
     X, y = gaussian_problem(8, 20, seed=12)
     variants = (
@@ -182,11 +182,23 @@ def test_kernels_compile_only_float64_contiguous():
     for Xv in variants:
         for solver in ("primal", "dual"):
             ShallowReLURegressor(max_iter=5, solver=solver, compute_min_norm_gap=False).fit(Xv, y)
-    (sig,) = _kernels.gradient_descent.signatures
-    arrays = [t for t in sig if hasattr(t, "dtype")]
-    assert all(t.layout == "C" for t in arrays), sig
     f, i = "float64", "int64"
-    assert [str(t.dtype) for t in arrays] == [f, f, i, i, f, f, f, f, f, f, i], sig
+    expected = {
+        # K; model (a, y, w); P; C; losses; events
+        (_numba.gram_descent, 0): [f, f, f, f, f, f, f, i],
+        # (X,); W; model; P; C; losses; events
+        (_numba.primal_descent, 0): [f, f, f, f, f, f, f, f, i],
+        # (data, indices, indptr); W; model; P; C; losses; events
+        (_numba.primal_descent, 1): [f, i, i, f, f, f, f, f, f, f, i],
+    }
+    assert len(_numba.gram_descent.signatures) == 1
+    assert len(_numba.primal_descent.signatures) == 2
+    signatures = sorted(_numba.primal_descent.signatures, key=lambda sig: len(sig[0]))
+    for (kernel, k), dtypes in expected.items():
+        sig = kernel.signatures[0] if kernel is _numba.gram_descent else signatures[k]
+        arrays = [t for arg in sig for t in getattr(arg, "types", [arg]) if hasattr(t, "dtype")]
+        assert all(t.layout == "C" for t in arrays), sig
+        assert [str(t.dtype) for t in arrays] == dtypes, sig
 
 
 @pytest.mark.nojit
@@ -218,54 +230,58 @@ def test_recorded_pattern_changes_match_reference(solver):
     assert not hasattr(fit_steps(X, y, 5), "pattern_changes_")
 
 
-@pytest.mark.parametrize("seed", range(3))
-@pytest.mark.parametrize("n_neurons, labels", [(1, "gaussian"), (1, "sign"), (2, "sign")])
-def test_jump_to_limit_matches_plain_stepping(seed, n_neurons, labels):
-    X, y = gaussian_problem(30, 3000, seed=seed)
-    y = np.sign(y) if labels == "sign" else y
-    kw = dict(n_neurons=n_neurons, learning_rate=0.05, tol=1e-13, max_iter=10**6)
-    plain = ShallowReLURegressor(**kw).fit(X, y)
-    fast = ShallowReLURegressor(jump_to_limit=True, **kw).fit(X, y)
-    assert not plain.jumped_to_limit_
-    if fast.jumped_to_limit_:
-        assert fast.n_iter_ < plain.n_iter_
-        g0 = np.linalg.norm(ref.gradient(X, y, fast.init_hidden_weights_, fast.output_weights_))
-        g = np.linalg.norm(ref.gradient(X, y, fast.hidden_weights_, fast.output_weights_))
-        assert g <= 1e-10 * g0
-    scale = np.linalg.norm(plain.hidden_weights_)
-    assert np.linalg.norm(fast.hidden_weights_ - plain.hidden_weights_) <= 1e-8 * scale
-    np.testing.assert_array_equal(fast.activation_pattern_, plain.activation_pattern_)
-    assert fast.pattern_stable_iter_ == plain.pattern_stable_iter_
-    np.testing.assert_allclose(fast.min_norm_gap_, plain.min_norm_gap_, rtol=1e-6)
+def _run(problem, **kw):
+    from sklearn_relubias._gd import run_gd
+
+    return run_gd(problem, max_iter=300, tol=0.0, record_pattern=True, **kw)
 
 
-@pytest.mark.nojit
-def test_jump_to_limit_is_taken_when_the_pattern_settles():
-    X, y = gaussian_problem(20, 20000, seed=0)
-    fast = ShallowReLURegressor(n_neurons=1, jump_to_limit=True, tol=1e-12).fit(X, np.sign(y))
-    assert fast.jumped_to_limit_ and fast.n_iter_ <= 25
-    assert fast.loss_curve_.shape == (fast.n_iter_ + 1,)
+@pytest.mark.parametrize("solver", ["primal", "dual"])
+@pytest.mark.parametrize("sparse_X", [False, True])
+def test_chunked_runs_equal_one_run_bitwise(solver, sparse_X):
+    """The driver's chunks resume exactly: any chunking gives the same bits."""
+    from sklearn_relubias._gd import make_problem
+
+    X, y = gaussian_problem(10, 40, seed=14)
+    X = sparse.csr_matrix(X) if sparse_X else X
+    a = np.array([1.0, -1.0, 0.5])
+    W0 = np.random.default_rng(3).standard_normal((3, 40))
+    problem = make_problem(X, y, a, W0, learning_rate=1.2, solver=solver)
+    whole = _run(problem, first_chunk=300)
+    for first_chunk in (1, 7):
+        chunked = _run(problem, first_chunk=first_chunk)
+        assert chunked.n_iter == whole.n_iter == 300
+        np.testing.assert_array_equal(chunked.hidden_weights, whole.hidden_weights)
+        np.testing.assert_array_equal(chunked.dual_coef, whole.dual_coef)
+        np.testing.assert_array_equal(chunked.loss_curve, whole.loss_curve)
+        np.testing.assert_array_equal(chunked.pattern_changes, whole.pattern_changes)
+        assert chunked.stable_iter == whole.stable_iter > 0
 
 
-def test_jump_declined_while_entries_slide_on_the_kink():
-    """+/- pair, n/d = 0.01: some entries chatter around 0, no certificate exists."""
-    X, y = gaussian_problem(50, 5000, seed=0)
-    y = np.sign(y)
-    kw = dict(n_neurons=2, learning_rate=0.1, max_iter=3000, tol=0.0, compute_min_norm_gap=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        plain = ShallowReLURegressor(**kw).fit(X, y)
-        fast = ShallowReLURegressor(jump_to_limit=True, **kw).fit(X, y)
-    assert plain.pattern_stable_iter_ > 2000  # still changing
-    assert not fast.jumped_to_limit_
-    np.testing.assert_array_equal(fast.hidden_weights_, plain.hidden_weights_)
+def test_loss_curve_grows_with_the_run_not_with_max_iter():
+    X, y = gaussian_problem(10, 300, seed=6)
+    est = ShallowReLURegressor(learning_rate=1.0, tol=1e-8, max_iter=10**12).fit(X, y)
+    assert est.n_iter_ < 10**5
+    assert est.loss_curve_.shape == (est.n_iter_ + 1,)
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_jump_to_limit_needs_the_dual_path():
-    X, y = gaussian_problem(30, 10)
-    with pytest.raises(ValueError, match="jump_to_limit.*solver='primal'"):
-        ShallowReLURegressor(jump_to_limit=True, solver="primal").fit(X, y)
-    with pytest.warns(UserWarning, match="needs the dual path"):
-        est = ShallowReLURegressor(jump_to_limit=True, compute_min_norm_gap=False).fit(X, y)
-    assert not est.jumped_to_limit_
+def test_precomputed_gram_gives_the_same_fit():
+    X, y = gaussian_problem(12, 300, seed=15)
+    K = X @ X.T
+    plain = ShallowReLURegressor(learning_rate=0.5).fit(X, y)
+    given = ShallowReLURegressor(learning_rate=0.5).fit(X, y, gram=K)
+    np.testing.assert_array_equal(given.hidden_weights_, plain.hidden_weights_)
+    assert given.min_norm_gap_ == plain.min_norm_gap_
+    with pytest.raises(ValueError, match="gram does not match X"):
+        ShallowReLURegressor().fit(X, y, gram=K + np.eye(12))
+    with pytest.raises(ValueError, match=r"shape \(12, 12\)"):
+        ShallowReLURegressor().fit(X, y, gram=K[:5, :5])
+
+
+def test_min_norm_distance_is_the_absolute_distance():
+    X, y = gaussian_problem(15, 500, seed=11)
+    est = ShallowReLURegressor(n_neurons=2, learning_rate=0.5).fit(X, y)
+    W_star = MinNormReLURegressor(n_neurons=2).fit(X, y).hidden_weights_
+    expected = np.linalg.norm(est.hidden_weights_ - W_star)
+    np.testing.assert_allclose(est.min_norm_distance_, expected, rtol=1e-10)
+    np.testing.assert_allclose(est.min_norm_gap_ * np.linalg.norm(W_star), expected, rtol=1e-10)

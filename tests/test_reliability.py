@@ -156,22 +156,20 @@ def test_kernel_stops_at_the_last_finite_iterate(dual):
 
     The kernel must keep the last finite iterate (here W0) instead of storing inf/NaN.
     """
-    from sklearn_relubias import _kernels
-    from sklearn_relubias._gd import run_gd
+    from sklearn_relubias._gd import Status, make_problem, run_gd
 
     X, y = gaussian_problem(6, 20, seed=1)
     W0 = np.random.default_rng(0).standard_normal((2, 20)) * 1e-120
-    res = run_gd(
+    problem = make_problem(
         1e120 * X,
         1e100 * y,
         np.array([1.0, -1.0]),
         W0,
         learning_rate=0.5,
-        max_iter=100,
-        tol=0.0,
-        dual=dual,
+        solver="dual" if dual else "primal",
     )
-    assert res.status == _kernels.NON_FINITE and res.n_iter == 0
+    res = run_gd(problem, max_iter=100, tol=0.0)
+    assert res.status == Status.NON_FINITE and res.n_iter == 0
     np.testing.assert_array_equal(res.hidden_weights, W0)
     np.testing.assert_array_equal(res.dual_coef, 0.0)
     assert np.all(np.isfinite(res.loss_curve))
@@ -226,3 +224,23 @@ def test_pickle_and_joblib_round_trips(Est, tmp_path):
     loaded = joblib.load(tmp_path / "est.joblib")
     for other in (again, loaded):
         np.testing.assert_array_equal(other.predict(X0), est.predict(X0))
+
+
+@pytest.mark.parametrize("design", ["hadamard", "plus_minus_pairs"])
+def test_step_size_on_balanced_designs(design):
+    """K @ ones = 0 on these designs; the Lanczos start vector must not be orthogonal to the top
+    eigenvector (a vector of ones was, and ARPACK failed with 'Starting vector is zero')."""
+    from scipy.linalg import hadamard
+
+    from sklearn_relubias._linalg import weighted_top_eigenvalue
+
+    if design == "hadamard":
+        X = hadamard(1024)[:, 1:].astype(float)  # columns sum to zero: X^T 1 = 0 exactly
+        X = np.hstack([X, X])  # n = 1024 > 1000 and n <= d: Lanczos on the n x n side
+    else:
+        half = np.rint(4 * np.random.default_rng(0).standard_normal((600, 1300)))
+        X = np.vstack([half, -half])  # integers: X^T 1 = 0 exactly
+    w = np.full(X.shape[0], 1.0 / X.shape[0])
+    expected = np.linalg.eigvalsh(X.T @ X)[-1] / X.shape[0]
+    for kw in ({"X": X}, {"K": X @ X.T}):
+        np.testing.assert_allclose(weighted_top_eigenvalue(w, **kw), expected, rtol=1e-10)

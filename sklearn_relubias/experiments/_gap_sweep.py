@@ -8,68 +8,44 @@ from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
-from scipy import linalg, stats
+from scipy import stats
 from sklearn.model_selection import ParameterGrid
-from sklearn.utils._param_validation import validate_params
 
-from .._linalg import gram, pre_activations, span
-from .._min_norm import min_norm_dual_coef
-from .._model import forward
-from .._shallow import ShallowReLURegressor, _relative_distance
+from .._linalg import gram, span
+from .._metrics import (
+    active_least_squares_weights,
+    distance,
+    min_norm_reference,
+    relative_distance,
+    stranded_examples,
+    training_loss,
+)
+from .._shallow import ShallowReLURegressor
 from ..datasets import make_high_dim_regression, make_orthogonal_regression
-from ..utils._sklearn_compat import Interval, StrOptions
+from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 
 _DATASETS = {"high_dim": make_high_dim_regression, "orthogonal": make_orthogonal_regression}
 
 # Per-fit quantities summarised by GapSweepResult.summary.
 METRICS = (
     "min_norm_gap",
+    "min_norm_distance",
     "active_ls_gap",
     "min_norm_to_active_ls",
     "pattern_stable_iter",
     "n_iter",
     "final_loss",
     "excess_loss",
+    "n_stranded",
 )
-
-
-def active_least_squares_weights(X, W, *, K=None):
-    """Minimum-norm linear fit of each neuron's own values on its active examples.
-
-    For neuron ``j`` with active set ``A = {i : <w_j, x_i> > 0}`` this is
-    ``argmin ||v||`` s.t. ``<v, x_i> = <w_j, x_i>`` for ``i`` in ``A``, i.e.
-    ``v = X_A^T K_AA^+ X_A w_j``: the reference that ignores the sign
-    constraints on the inactive examples. ``W`` minus this reference is what
-    gradient descent kept from the examples it stopped fitting.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Training inputs.
-    W : ndarray of shape (n_neurons, n_features)
-        Hidden weights.
-    K : ndarray of shape (n_samples, n_samples), default=None
-        Gram matrix ``X X^T`` if already computed.
-
-    Returns
-    -------
-    W_ls : ndarray of shape (n_neurons, n_features)
-    """
-    K = gram(X) if K is None else K
-    P = pre_activations(X, W)
-    C = np.zeros(P.shape)
-    for j in range(W.shape[0]):
-        A = np.flatnonzero(P[:, j] > 0)
-        if A.size:
-            C[A, j] = linalg.lstsq(K[np.ix_(A, A)], P[A, j])[0]
-    return span(C, X)
 
 
 def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params, params):
     """All fits of one ``(n, d, repeat)`` cell (runs in a worker).
 
-    The data set, its Gram matrix and the minimum-norm solution are computed
-    once and shared by every point of the parameter grid.
+    The data set, its Gram matrix (handed to every fit) and the minimum-norm
+    solution (once per output-weight setting) are computed once and shared
+    by every point of the parameter grid.
     """
     make = _DATASETS[dataset] if isinstance(dataset, str) else dataset
     X, y = make(n, d, random_state=data_seed, **dataset_params)
@@ -77,35 +53,37 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
     references = {}  # minimum-norm solution per output-weight setting
     records = []
     for swept in grid:
-        est = ShallowReLURegressor(**{**params, **swept, "random_state": init_seed})
-        est.set_params(compute_min_norm_gap=False)
+        est = ShallowReLURegressor(
+            **{**params, **swept, "random_state": init_seed, "compute_min_norm_gap": False}
+        )
         start = time.perf_counter()
-        with warnings.catch_warnings():  # recorded below as excess_loss instead
+        with warnings.catch_warnings():  # recorded below as n_stranded instead
             warnings.filterwarnings("ignore", message="Gradient descent converged with")
-            est.fit(X, y)
+            est.fit(X, y, gram=K)
         fit_time = time.perf_counter() - start
-        key = est.output_weights_.tobytes()
-        if key not in references:
-            sol = min_norm_dual_coef(X, y, est.output_weights_, K=K)
-            W_ref = span(sol.dual_coef, X)
-            loss_ref = 0.5 * float(np.mean((forward(X, W_ref, est.output_weights_) - y) ** 2))
-            references[key] = (W_ref, sol.interpolates, loss_ref)
-        W_star, interpolates, loss_star = references[key]
+        a = est.output_weights_
+        if a.tobytes() not in references:
+            ref = min_norm_reference(X, y, a, gram_matrix=K)
+            W_ref = span(ref.dual_coef, X)
+            references[a.tobytes()] = (W_ref, ref.interpolates, training_loss(X, y, W_ref, a))
+        W_star, interpolates, loss_star = references[a.tobytes()]
         W = est.hidden_weights_
-        W_ls = active_least_squares_weights(X, W, K=K)
+        W_ls = active_least_squares_weights(X, W, gram_matrix=K)
         records.append(
             {
                 "n_samples": n,
                 "n_features": d,
                 "repeat": repeat,
                 **swept,
-                "min_norm_gap": _relative_distance(W, W_star),
-                "active_ls_gap": _relative_distance(W, W_ls),
-                "min_norm_to_active_ls": _relative_distance(W_ls, W_star),
+                "min_norm_gap": relative_distance(W, W_star),
+                "min_norm_distance": distance(W, W_star),
+                "active_ls_gap": relative_distance(W, W_ls),
+                "min_norm_to_active_ls": relative_distance(W_ls, W_star),
                 "pattern_stable_iter": est.pattern_stable_iter_,
                 "n_iter": est.n_iter_,
                 "final_loss": float(est.loss_curve_[-1]),
                 "excess_loss": float(est.loss_curve_[-1]) - loss_star,
+                "n_stranded": int(stranded_examples(y, a, est.activation_pattern_).size),
                 "interpolates": interpolates,
                 "fit_time": fit_time,
             }
@@ -232,6 +210,11 @@ def gap_sweep(
     return GapSweepResult(records, swept=sorted(grid[0]), entropy=seq.entropy)
 
 
+def quantile_key(metric, q):
+    """Column of :meth:`GapSweepResult.summary` holding quantile ``q`` of ``metric``."""
+    return f"{metric}_q{round(100 * q):d}"
+
+
 class GapSweepResult:
     """Records of :func:`gap_sweep`, one per fit, with summaries.
 
@@ -255,7 +238,9 @@ class GapSweepResult:
         ``final_loss``, ``excess_loss`` (final loss minus the loss of ``W*``:
         positive when gradient descent stopped above the global minimum, e.g.
         with an example left inactive for every neuron that could fit it),
-        ``interpolates`` and ``fit_time`` (seconds).
+        ``n_stranded`` (the number of such examples, see
+        :func:`~sklearn_relubias.metrics.stranded_examples`), ``interpolates`` and
+        ``fit_time`` (seconds).
     swept : list of str
     entropy : int
     """
@@ -287,18 +272,20 @@ class GapSweepResult:
         Returns
         -------
         rows : list of dict
-            One row per cell: the cell's keys, ``n_fits`` and
-            ``{metric}_q{100 q}`` for every metric (``min_norm_gap_q50`` is the
-            median gap).
+            One row per cell: the cell's keys, ``n_fits``, ``n_stuck`` (fits
+            that left an example stranded: ``n_stranded > 0``) and
+            ``{metric}_q{100 q}`` for every metric and quantile
+            (``min_norm_gap_q50`` is the median gap).
         """
         rows = []
         for key, recs in self._groups(self.group_keys).items():
             row = dict(zip(self.group_keys, key, strict=True))
             row["n_fits"] = len(recs)
+            row["n_stuck"] = sum(r["n_stranded"] > 0 for r in recs)
             for metric in METRICS:
                 values = np.array([r[metric] for r in recs], dtype=float)
                 for q in quantiles:
-                    row[f"{metric}_q{round(100 * q):d}"] = float(np.quantile(values, q))
+                    row[quantile_key(metric, q)] = float(np.quantile(values, q))
             rows.append(row)
         return rows
 

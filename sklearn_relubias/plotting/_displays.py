@@ -3,12 +3,15 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ..experiments._gap_sweep import quantile_key
+
 _SIZES = ("n_features", "n_samples")
 _LABELS = {
     "n_features": "dimension d",
     "n_samples": "number of examples n",
     "learning_rate": "learning_rate",
     "min_norm_gap": "||W - W*|| / ||W*||",
+    "min_norm_distance": "||W - W*||",
     "active_ls_gap": "||W - W_ls|| / ||W_ls||",
     "min_norm_to_active_ls": "||W_ls - W*|| / ||W*||",
 }
@@ -94,29 +97,29 @@ class GapDisplay:
                 if row["variable"] == x:
                     slopes[tuple(row[k] for k in result.swept)] = row
         lo, hi = quantiles
-        curves = []
+        columns = {q: quantile_key(metric, q) for q in (lo, 0.5, hi)}
         groups = {}
-        for rec in result.records:
-            groups.setdefault(tuple(rec[k] for k in others), []).append(rec)
-        for key, recs in groups.items():
-            xs = sorted({r[x] for r in recs})
-            vals = [np.array([r[metric] for r in recs if r[x] == v], dtype=float) for v in xs]
+        for row in result.summary(quantiles=tuple(columns)):
+            groups.setdefault(tuple(row[k] for k in others), []).append(row)
+        curves = []
+        for key, rows in groups.items():
+            rows = sorted(rows, key=lambda row: row[x])
             label = ", ".join(f"{k}={v}" for k, v in zip(others, key, strict=True)) or metric
-            slope = slopes.get(tuple(recs[0][k] for k in result.swept))
+            slope = slopes.get(tuple(rows[0][k] for k in result.swept))
             if slope is not None:
                 label += (
                     f" (slope {slope['slope']:.2f} [{slope['ci_low']:.2f}, {slope['ci_high']:.2f}])"
                 )
             curve = {
                 "label": label,
-                "x": np.array(xs, dtype=float),
-                "median": np.array([np.median(v) for v in vals]),
-                "low": np.array([np.quantile(v, lo) for v in vals]),
-                "high": np.array([np.quantile(v, hi) for v in vals]),
+                "x": np.array([row[x] for row in rows], dtype=float),
+                "median": np.array([row[columns[0.5]] for row in rows]),
+                "low": np.array([row[columns[lo]] for row in rows]),
+                "high": np.array([row[columns[hi]] for row in rows]),
             }
             if x in _SIZES:
-                n = np.array([recs[0]["n_samples"]] * len(xs) if x == "n_features" else xs)
-                d = np.array(xs if x == "n_features" else [recs[0]["n_features"]] * len(xs))
+                n = np.array([row["n_samples"] for row in rows], dtype=float)
+                d = np.array([row["n_features"] for row in rows], dtype=float)
                 curve["reference"] = np.sqrt(n / d)
             curves.append(curve)
         return cls(x=x, metric=metric, curves=curves).plot(ax=ax)

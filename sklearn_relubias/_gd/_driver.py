@@ -1,0 +1,135 @@
+"""The gradient-descent driver: allocates the state, runs a backend in chunks, reads status.
+
+Estimators call :func:`run_gd` and read :class:`Status`; only this module
+talks to a backend. Long fits run as a sequence of kernel calls ("chunks")
+that resume exactly where the previous one stopped, so results do not depend
+on the chunking. Between chunks Python runs again: Ctrl-C raises
+``KeyboardInterrupt`` there, and the loss curve grows with the run instead of
+being sized by ``max_iter``.
+"""
+
+import time
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+from .._linalg import span
+from . import _numba
+from ._problem import GramOperator
+
+
+class Status(IntEnum):
+    """How a gradient-descent run ended."""
+
+    CONVERGED = 0  # the gradient norm fell below tol times its initial value
+    MAX_ITER = 1  # max_iter steps without converging
+    NON_FINITE = 2  # the next iterate was not finite; the result is the last finite one
+
+
+@dataclass
+class GDResult:
+    """What one gradient-descent run produced (see :func:`run_gd`)."""
+
+    hidden_weights: np.ndarray
+    dual_coef: np.ndarray
+    activation_pattern: np.ndarray
+    loss_curve: np.ndarray
+    n_iter: int
+    status: Status
+    stable_iter: int
+    step_size: float
+    pattern_changes: np.ndarray
+    n_pattern_changes: int
+
+
+# Most pattern changes stored when they are recorded (24 MB of int64 rows).
+MAX_RECORDED_CHANGES = 1_000_000
+# Steps of the first chunk; later chunks grow towards CHUNK_SECONDS of work each.
+FIRST_CHUNK = 1000
+CHUNK_SECONDS = 0.2
+
+
+def _next_budget(previous, seconds, remaining):
+    """Return the next chunk's steps: about ``CHUNK_SECONDS`` of work, at most twice the last."""
+    per_step = seconds / max(previous, 1)
+    target = int(CHUNK_SECONDS / per_step) if per_step > 0 else 2 * previous
+    return int(min(max(target, 1), 2 * previous, remaining))
+
+
+def run_gd(problem, *, max_iter, tol, record_pattern=False, first_chunk=FIRST_CHUNK):
+    """Run full-batch gradient descent on ``problem`` for at most ``max_iter`` steps.
+
+    Parameters
+    ----------
+    problem : GDProblem
+        From :func:`~sklearn_relubias._gd.make_problem`.
+    max_iter : int
+        Maximum number of steps.
+    tol : float
+        Stop when ``||grad||_F <= tol * ||grad_0||_F``.
+    record_pattern : bool, default=False
+        Record each change of the activation pattern as a row
+        ``(iteration, sample, neuron)`` (at most ``MAX_RECORDED_CHANGES``).
+    first_chunk : int, default=FIRST_CHUNK
+        Steps of the first kernel call (the result does not depend on it).
+
+    Returns
+    -------
+    GDResult
+    """
+    op = problem.operator
+    P = problem.init_pre_activations.copy()
+    C = np.zeros_like(P)
+    W = None if isinstance(op, GramOperator) else problem.init_weights.copy()
+    model = (problem.output_weights, problem.targets, problem.weights)
+    g_ref = -1.0
+    losses, events = [], []
+    n_iter, n_events, stable_iter = 0, 0, 0
+    budget = min(first_chunk, max_iter)
+    status = Status.MAX_ITER
+    while True:
+        capacity = MAX_RECORDED_CHANGES - min(n_events, MAX_RECORDED_CHANGES)
+        chunk_events = np.empty(
+            (min(capacity, P.size * budget) if record_pattern else 0, 3), np.int64
+        )
+        chunk_losses = np.empty(budget + 1)
+        start = time.perf_counter()
+        steps, code, last_change, chunk_n_events, g0 = _numba.descend(
+            op, W, model, P, C, chunk_losses, chunk_events, (problem.step_size, tol, g_ref)
+        )
+        seconds = time.perf_counter() - start
+        if g_ref < 0.0:
+            g_ref = g0
+            losses.append(chunk_losses[:1])
+        losses.append(chunk_losses[1 : steps + 1])
+        kept = chunk_events[: min(chunk_n_events, len(chunk_events))]
+        kept[:, 0] += n_iter
+        events.append(kept)
+        if last_change:
+            stable_iter = n_iter + last_change
+        n_iter += steps
+        n_events += chunk_n_events
+        if code == _numba.CONVERGED:
+            status = Status.CONVERGED
+            break
+        if code == _numba.NON_FINITE:
+            status = Status.NON_FINITE
+            break
+        if n_iter == max_iter:
+            break
+        budget = _next_budget(budget, seconds, max_iter - n_iter)
+    if W is None:
+        W = problem.init_weights + span(C, op.X)
+    return GDResult(
+        hidden_weights=W,
+        dual_coef=C,
+        activation_pattern=P > 0,
+        loss_curve=np.concatenate(losses),
+        n_iter=n_iter,
+        status=status,
+        stable_iter=stable_iter,
+        step_size=problem.step_size,
+        pattern_changes=np.concatenate(events),
+        n_pattern_changes=n_events,
+    )

@@ -1,0 +1,88 @@
+"""Exact power-of-two rescaling of extreme data, to internal units and back.
+
+Gradient descent with the relative step size, and the minimum-norm program,
+are covariant under ``X -> X / 2**kx``, ``y -> y / 2**ky``: hidden weights
+scale by ``2**(kx - ky)``, data-span coefficients by ``2**(2 kx - ky)``,
+losses by ``2**(-2 ky)`` and absolute step sizes by ``2**(2 kx)``. Powers of
+two make the rescaling exact, and moderate data (the usual case) is left as
+it is, without a copy.
+"""
+
+import numpy as np
+from scipy import sparse
+
+# Magnitudes of X and y outside [2**-40, 2**40] are rescaled before fitting.
+_SAFE_EXPONENT = 40
+
+
+def _exponent(values):
+    """Power-of-two exponent that brings ``max|values|`` near 1 (0 if already moderate)."""
+    data = values.data if sparse.issparse(values) else values
+    if data.size == 0:
+        return 0
+    largest = float(max(data.max(), -data.min()))
+    if largest == 0.0 or abs(np.log2(largest)) <= _SAFE_EXPONENT:
+        return 0
+    return int(np.round(np.log2(largest)))
+
+
+def _ldexp(values, exponent, name):
+    """``values * 2**exponent``; a ValueError if the result is not representable."""
+    if exponent == 0:
+        return values
+    with np.errstate(over="ignore", under="ignore"):
+        out = np.ldexp(values, exponent)
+    if not np.all(np.isfinite(out)) or (np.any(values != 0) and not np.any(out != 0)):
+        raise ValueError(
+            f"The fitted {name} are not representable in float64 at the scale of the data "
+            f"(a factor 2**{exponent}); rescale X or y."
+        )
+    return out
+
+
+class Rescaling:
+    """The exponents ``kx``, ``ky`` of one data set and the conversions they imply.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    """
+
+    def __init__(self, X, y):
+        self.kx, self.ky = _exponent(X), _exponent(y)
+
+    def data(self, X, y):
+        """``X / 2**kx`` and ``y / 2**ky`` (X itself when ``kx == 0``)."""
+        if self.kx and sparse.issparse(X):
+            X = X.copy()
+            X.data = np.ldexp(X.data, -self.kx)
+        elif self.kx:
+            X = np.ldexp(X, -self.kx)
+        return X, np.ldexp(y, -self.ky)
+
+    def gram_in(self, K):
+        """Return a Gram matrix of the original X in internal units (None stays None)."""
+        return None if K is None else np.ldexp(K, -2 * self.kx)
+
+    def weights_in(self, W):
+        """Hidden weights in internal units."""
+        return np.ldexp(W, self.kx - self.ky)
+
+    def weights_out(self, W):
+        """Hidden weights in the data's units (ValueError if unrepresentable)."""
+        return _ldexp(W, self.ky - self.kx, "hidden weights")
+
+    def coef_out(self, C):
+        """Data-span coefficients in the data's units (ValueError if unrepresentable)."""
+        return _ldexp(C, self.ky - 2 * self.kx, "dual coefficients")
+
+    def loss_out(self, loss):
+        """Losses in the data's units (may over/underflow for absurd scales)."""
+        with np.errstate(over="ignore", under="ignore"):
+            return np.ldexp(loss, 2 * self.ky)
+
+    def step_out(self, eta):
+        """Absolute step size in the data's units (``inf`` or 0 for absurd scales)."""
+        with np.errstate(over="ignore", under="ignore"):
+            return float(np.ldexp(eta, -2 * self.kx))

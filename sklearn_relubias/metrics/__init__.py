@@ -1,0 +1,17 @@
+"""Distances to the minimum-norm solution and the other references of the package."""
+
+from .._metrics import (
+    active_least_squares_weights,
+    distance,
+    min_norm_reference,
+    relative_distance,
+    stranded_examples,
+)
+
+__all__ = [
+    "active_least_squares_weights",
+    "distance",
+    "min_norm_reference",
+    "relative_distance",
+    "stranded_examples",
+]
