@@ -6,6 +6,7 @@ tags. Subclasses add their own parameters and ``fit``.
 """
 
 from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -13,7 +14,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._linalg import pre_activations
-from .utils._sklearn_compat import Interval, StrOptions, validate_data
+from .utils._sklearn_compat import Interval, StrOptions, _check_sample_weight, validate_data
 
 # Accepted input dtypes: float32 is kept, everything else becomes float64.
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -60,6 +61,16 @@ def check_gram(gram, X):
     return K
 
 
+class TrainingData(NamedTuple):
+    """What ``_BaseReLURegressor._validate_training_data`` returns."""
+
+    X: object
+    y: np.ndarray
+    a: np.ndarray
+    sample_weight: np.ndarray | None
+    intercept: float
+
+
 def forward(X, W, a):
     """Model output ``f(x) = sum_j a_j relu(<w_j, x>)`` for each row of X."""
     return np.maximum(pre_activations(X, W), 0.0) @ a
@@ -71,15 +82,31 @@ class _BaseReLURegressor(RegressorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "n_neurons": [Interval(Integral, 1, None, closed="left")],
         "output_weights": [StrOptions({"balanced", "positive"}), "array-like"],
+        "fit_intercept": ["boolean"],
     }
 
-    def _validate_training_data(self, X, y):
-        """Return validated X (float32/64, dense C-ordered or CSR/CSC), float64 y and ``a``."""
+    def _validate_training_data(self, X, y, sample_weight=None):
+        """Validate the training data and centre the targets when ``fit_intercept``.
+
+        Returns
+        -------
+        TrainingData
+            X (float32/64, dense C-ordered or CSR/CSC), the float64 targets
+            the model fits (``y - intercept``), the output weights ``a``, the
+            float64 sample weights (None when not given) and the intercept
+            (the weighted mean of y with ``fit_intercept=True``, else 0.0).
+        """
         X, y = validate_data(
             self, X, y, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS, y_numeric=True, order="C"
         )
+        y = np.asarray(y, dtype=np.float64)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
         a = resolve_output_weights(self.output_weights, self.n_neurons)
-        return X, np.asarray(y, dtype=np.float64), a
+        intercept = float(np.average(y, weights=sample_weight)) if self.fit_intercept else 0.0
+        return TrainingData(X, y - intercept, a, sample_weight, intercept)
 
     def predict(self, X):
         """Predict with the fitted network.
@@ -92,11 +119,11 @@ class _BaseReLURegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
-            ``sum_j a_j relu(<w_j, x>)``.
+            ``sum_j a_j relu(<w_j, x>) + intercept_``.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS)
-        return forward(X, self.hidden_weights_, self.output_weights_)
+        return forward(X, self.hidden_weights_, self.output_weights_) + self.intercept_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -7,7 +7,7 @@ and the ``relubias`` command all take these quantities from here.
 from typing import NamedTuple
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, sparse
 
 from ._base import forward
 from ._dual_qp import kkt_residual, solve_min_norm
@@ -48,7 +48,7 @@ class MinNormFit(NamedTuple):
     kkt: float
 
 
-def min_norm_reference(X, y, a, *, gram_matrix=None, tol=1e-12):
+def min_norm_reference(X, y, a, *, sample_weight=None, gram_matrix=None, tol=1e-12):
     """Data-span coefficients of the minimum-norm solution for output weights ``a``.
 
     Neurons with ``a_j > 0`` share the single-neuron solution ``u+`` for ``y``,
@@ -64,6 +64,13 @@ def min_norm_reference(X, y, a, *, gram_matrix=None, tol=1e-12):
         Targets, float64.
     a : ndarray of shape (n_neurons,)
         Output weights.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Non-negative example weights. The interpolating program only sees
+        which are positive (its constraints do not change when a row is
+        scaled); the surrogate of a non-interpolating problem is weighted
+        like the loss. Both are the unweighted program on the rows with
+        positive weight scaled by ``sqrt(sample_weight)``, which is how they
+        are solved.
     gram_matrix : ndarray of shape (n_samples, n_samples), default=None
         ``X X^T`` if already computed (formed here otherwise).
     tol : float, default=1e-12
@@ -78,8 +85,11 @@ def min_norm_reference(X, y, a, *, gram_matrix=None, tol=1e-12):
         ``<w, x_i> = 0`` are inactive, whatever the sign rounding gives them);
         ``n_iter``, active-set iterations summed over the (at most two) groups;
         ``interpolates``, whether every group's program was feasible; ``kkt``,
-        the largest relative KKT residual over the groups.
+        the largest relative KKT residual over the groups. Rows with zero
+        weight have zero coefficients, and are active where ``<w_j, x_i> > 0``.
     """
+    if sample_weight is not None:
+        return _weighted_min_norm_reference(X, y, a, sample_weight, gram_matrix, tol)
     K = gram(X) if gram_matrix is None else gram_matrix
     dual_coef = np.zeros((X.shape[0], a.shape[0]))
     active = np.zeros(dual_coef.shape, dtype=bool)
@@ -96,6 +106,25 @@ def min_norm_reference(X, y, a, *, gram_matrix=None, tol=1e-12):
         dual_coef[:, group] = np.outer(sol.coef, np.abs(a[group]) / np.sum(a[group] ** 2))
         active[:, group] = (sol.equality & (sol.targets > 0))[:, None]
     return MinNormFit(dual_coef, active, n_iter, bool(interpolates), kkt)
+
+
+def _weighted_min_norm_reference(X, y, a, sample_weight, gram_matrix, tol):
+    """:func:`min_norm_reference` on the rows with positive weight, scaled by their root."""
+    keep = np.flatnonzero(sample_weight > 0)
+    root = np.sqrt(sample_weight[keep])
+    X_keep = X[keep]
+    X_keep = (
+        X_keep.multiply(root[:, None]).tocsr() if sparse.issparse(X) else X_keep * root[:, None]
+    )
+    K_keep = None
+    if gram_matrix is not None:
+        K_keep = gram_matrix[np.ix_(keep, keep)] * np.outer(root, root)
+    fit = min_norm_reference(X_keep, root * y[keep], a, gram_matrix=K_keep, tol=tol)
+    dual_coef = np.zeros((X.shape[0], a.shape[0]))
+    dual_coef[keep] = root[:, None] * fit.dual_coef
+    active = pre_activations(X, span(dual_coef, X)) > 0
+    active[keep] = fit.active
+    return fit._replace(dual_coef=dual_coef, active=active)
 
 
 def active_least_squares_weights(X, W, *, gram_matrix=None):

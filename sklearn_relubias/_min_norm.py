@@ -28,6 +28,11 @@ class MinNormReLURegressor(_BaseReLURegressor):
         Fixed output weights ``a``. 'balanced' gives +1, -1, +1, ... (so
         ``n_neurons=1`` is the single neuron ``relu(<w, x>)``), 'positive' all
         +1; an array gives any nonzero values.
+    fit_intercept : bool, default=False
+        Whether to fit a constant offset: ``intercept_`` is the (weighted)
+        mean of y and the network fits ``y - intercept_``. The paper's model
+        has no intercept (False); on real data with uncentred targets, True
+        (with scaled X) is usually what you want.
     tol : float, default=1e-12
         Relative tolerance for the solver's rank, feasibility and sign
         decisions.
@@ -63,6 +68,9 @@ class MinNormReLURegressor(_BaseReLURegressor):
         was solved (primal feasibility, sign of the multipliers,
         complementarity); when ``interpolates_`` is False, of the program
         whose equality rows are fitted to the surrogate minimiser's values.
+    intercept_ : float
+        The constant added to the network's output (0.0 unless
+        ``fit_intercept=True``).
     n_iter_ : int
         Active-set iterations of the dual solver, summed over the neuron
         groups.
@@ -114,13 +122,14 @@ class MinNormReLURegressor(_BaseReLURegressor):
         "tol": [Interval(Real, 0, None, closed="neither")],
     }
 
-    def __init__(self, n_neurons=2, output_weights="balanced", tol=1e-12):
+    def __init__(self, n_neurons=2, output_weights="balanced", fit_intercept=False, tol=1e-12):
         self.n_neurons = n_neurons
         self.output_weights = output_weights
+        self.fit_intercept = fit_intercept
         self.tol = tol
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Compute the minimum-norm hidden weights.
 
         Parameters
@@ -129,17 +138,23 @@ class MinNormReLURegressor(_BaseReLURegressor):
             Training inputs.
         y : array-like of shape (n_samples,)
             Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative example weights. The interpolating program depends
+            only on which weights are positive (rows with zero weight are
+            dropped); the surrogate of a non-interpolating problem is
+            weighted like the loss, so integer weights equal repeated rows.
 
         Returns
         -------
         self : object
             Fitted estimator.
         """
-        X, y, a = self._validate_training_data(X, y)
+        X, y, a, sample_weight, intercept = self._validate_training_data(X, y, sample_weight)
         scaling = Rescaling(X, y)
         Xs, ys = scaling.data(X, y)
-        sol = min_norm_reference(Xs, ys, a, tol=self.tol)
+        sol = min_norm_reference(Xs, ys, a, sample_weight=sample_weight, tol=self.tol)
         self.output_weights_ = a
+        self.intercept_ = intercept
         self.dual_coef_ = scaling.coef_out(sol.dual_coef)
         self.hidden_weights_ = scaling.weights_out(span(sol.dual_coef, Xs))
         self.activation_pattern_ = sol.active

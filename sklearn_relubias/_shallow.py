@@ -12,6 +12,7 @@ from ._gd import Status, make_problem, run_gd
 from ._linalg import span
 from ._metrics import distance, min_norm_reference, relative_distance, stranded_examples
 from ._rescale import Rescaling
+from .exceptions import DuplicateNeuronsWarning, StrandedExampleWarning
 from .utils._sklearn_compat import Interval, StrOptions, _fit_context
 
 
@@ -30,7 +31,9 @@ class ShallowReLURegressor(_BaseReLURegressor):
     n_neurons : int, default=2
         Number of hidden neurons ``m``. With ``init='zero'``, neurons with the
         same output weight receive the same updates and stay identical, so
-        more neurons only cost time; ``init='random'`` breaks the symmetry.
+        more neurons than distinct output weights only cost time (fit says so
+        once with a :class:`~sklearn_relubias.exceptions.DuplicateNeuronsWarning`);
+        ``init='random'`` breaks the symmetry.
     output_weights : {'balanced', 'positive'} or array-like of shape (n_neurons,), \
             default='balanced'
         Fixed output weights ``a``. 'balanced' gives +1, -1, +1, ... (so
@@ -70,10 +73,29 @@ class ShallowReLURegressor(_BaseReLURegressor):
         Whether to record every change of the training activation pattern in
         ``pattern_changes_`` (for timelines such as
         :class:`~sklearn_relubias.plotting.PatternTimelineDisplay`).
+    fit_intercept : bool, default=False
+        Whether to fit a constant offset: ``intercept_`` is the (weighted)
+        mean of y and gradient descent fits ``y - intercept_``;
+        ``dual_coef_``, ``activation_pattern_`` and the gaps then refer to
+        that centred problem. The paper's model has no intercept (False); on
+        real data with uncentred targets, True (with scaled X) is usually what
+        you want.
+    warm_start : bool, default=False
+        When True, a new ``fit`` continues from the previous
+        ``hidden_weights_`` instead of the initialisation, for ``max_iter``
+        more steps (``tol`` stays relative to the first fit's initial
+        gradient). ``n_iter_`` and ``loss_curve_`` then cover all the fits.
+        For the same X, ``dual_coef_`` accumulates, so
+        ``hidden_weights_ == init_hidden_weights_ + dual_coef_.T @ X`` still
+        holds; with a different X of the same length the coefficients of
+        the two data sets are added and that identity no longer holds; with a
+        different number of samples ``dual_coef_`` restarts from zero and
+        ``init_hidden_weights_`` becomes the weights this fit started from.
     random_state : int, RandomState instance or None, default=None
         Seed of the random initialisation.
     verbose : int, default=0
-        Print a one-line summary of the run when positive.
+        Print one line per chunk of gradient steps (about 0.2 s of work
+        each) and a summary at the end when positive.
 
     Attributes
     ----------
@@ -111,7 +133,17 @@ class ShallowReLURegressor(_BaseReLURegressor):
     loss_curve_ : ndarray of shape (`n_iter_` + 1,)
         ``loss_curve_[t]`` is the training loss after ``t`` steps.
     n_iter_ : int
-        Number of gradient steps taken.
+        Number of gradient steps taken (over all fits with ``warm_start``).
+    stranded_indices_ : ndarray of shape (n_stranded,), dtype=int
+        Examples that no neuron able to fit them (output weight of the
+        target's sign) is active on at the end, when gradient descent
+        converged: their gradient is zero for good, so the fit is a
+        stationary point above the global minimum. Empty otherwise. Fit
+        issues one :class:`~sklearn_relubias.exceptions.StrandedExampleWarning`
+        when it is not empty.
+    intercept_ : float
+        The constant added to the network's output (0.0 unless
+        ``fit_intercept=True``).
     step_size_ : float
         The absolute step size ``eta`` (``inf`` or 0 when the scale of X makes
         it unrepresentable in float64, e.g. ``max|X|`` near 1e-300).
@@ -175,6 +207,7 @@ class ShallowReLURegressor(_BaseReLURegressor):
         "record_pattern": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -189,6 +222,8 @@ class ShallowReLURegressor(_BaseReLURegressor):
         solver="auto",
         compute_min_norm_gap=True,
         record_pattern=False,
+        fit_intercept=False,
+        warm_start=False,
         random_state=None,
         verbose=0,
     ):
@@ -203,10 +238,12 @@ class ShallowReLURegressor(_BaseReLURegressor):
         self.compute_min_norm_gap = compute_min_norm_gap
         self.record_pattern = record_pattern
         self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.warm_start = warm_start
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, gram=None):
+    def fit(self, X, y, sample_weight=None, gram=None):
         """Train the hidden weights by full-batch gradient descent.
 
         Parameters
@@ -215,6 +252,11 @@ class ShallowReLURegressor(_BaseReLURegressor):
             Training inputs.
         y : array-like of shape (n_samples,)
             Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative example weights: gradient descent minimises
+            ``sum_i s_i r_i^2 / (2 sum_i s_i)`` with the step size defined on
+            the weighted curvature, so integer weights equal repeated rows and
+            zero weights drop examples.
         gram : ndarray of shape (n_samples, n_samples), default=None
             The Gram matrix ``X @ X.T`` if already computed (e.g. shared by
             several fits on the same X); formed when needed otherwise. Only
@@ -225,34 +267,62 @@ class ShallowReLURegressor(_BaseReLURegressor):
         self : object
             Fitted estimator.
         """
-        X, y, a = self._validate_training_data(X, y)
-        W0 = self._initial_weights(a.shape[0], X.shape[1])
+        warm = self.warm_start and hasattr(self, "hidden_weights_")
+        if not warm:
+            for name in ("pattern_changes_",):  # not produced by every fit
+                self.__dict__.pop(name, None)
+        X, y, a, sample_weight, intercept = self._validate_training_data(X, y, sample_weight)
+        n_samples, n_features = X.shape
+        if warm:
+            W_start, C_prev = self.hidden_weights_, self.dual_coef_
+            if C_prev.shape[0] != n_samples:
+                self.init_hidden_weights_, C_prev = W_start, np.zeros((n_samples, a.shape[0]))
+        else:
+            W_start = self._initial_weights(a.shape[0], n_features)
+            C_prev = np.zeros((n_samples, a.shape[0]))
+            self._warn_if_copies(a)
         scaling = Rescaling(X, y)
         Xs, ys = scaling.data(X, y)
         problem = make_problem(
             Xs,
             ys,
             a,
-            scaling.weights_in(W0),
+            scaling.weights_in(W_start),
             learning_rate=self.learning_rate,
             solver=self.solver,
+            sample_weight=sample_weight,
             gram=scaling.gram_in(check_gram(gram, X)),
         )
         res = run_gd(
-            problem, max_iter=self.max_iter, tol=self.tol, record_pattern=self.record_pattern
+            problem,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            record_pattern=self.record_pattern,
+            grad_ref=self._grad_ref if warm else None,
+            on_chunk=self._report_chunk if self.verbose else None,
         )
         self._warn_on_status(res.status, res.n_iter)
+        stranded = np.empty(0, dtype=np.intp)
         if res.status == Status.CONVERGED:
-            _warn_if_stranded(stranded_examples(ys, a, res.activation_pattern))
+            stranded = stranded_examples(ys, a, res.activation_pattern)
+            _warn_if_stranded(stranded)
 
+        offset = self.n_iter_ if warm else 0
+        if not warm:
+            self.init_hidden_weights_ = W_start
         self.output_weights_ = a
-        self.init_hidden_weights_ = W0
+        self.intercept_ = intercept
         self.hidden_weights_ = scaling.weights_out(res.hidden_weights)
-        self.dual_coef_ = scaling.coef_out(res.dual_coef)
+        self.dual_coef_ = C_prev + scaling.coef_out(res.dual_coef)
         self.activation_pattern_ = res.activation_pattern
-        self.pattern_stable_iter_ = res.stable_iter
+        self.stranded_indices_ = stranded
+        if res.stable_iter or not warm:
+            self.pattern_stable_iter_ = offset + res.stable_iter
         if self.record_pattern:
-            self.pattern_changes_ = res.pattern_changes
+            changes = res.pattern_changes + np.array([offset, 0, 0])
+            if warm and hasattr(self, "pattern_changes_"):
+                changes = np.concatenate([self.pattern_changes_, changes])
+            self.pattern_changes_ = changes
             if res.n_pattern_changes > len(res.pattern_changes):
                 warnings.warn(
                     f"The activation pattern changed {res.n_pattern_changes} times; "
@@ -260,12 +330,18 @@ class ShallowReLURegressor(_BaseReLURegressor):
                     UserWarning,
                     stacklevel=3,
                 )
-        self.loss_curve_ = scaling.loss_out(res.loss_curve)
+        loss_curve = scaling.loss_out(res.loss_curve)
+        self.loss_curve_ = (
+            np.concatenate([self.loss_curve_, loss_curve[1:]]) if warm else loss_curve
+        )
         self.step_size_ = scaling.step_out(res.step_size)
-        self.n_iter_ = res.n_iter
+        self.n_iter_ = offset + res.n_iter
+        self._grad_ref = res.initial_grad_norm
         self.min_norm_gap_ = self.min_norm_distance_ = np.nan
         if self.compute_min_norm_gap:
-            reference = min_norm_reference(Xs, ys, a, gram_matrix=problem.operator.gram)
+            reference = min_norm_reference(
+                Xs, ys, a, sample_weight=sample_weight, gram_matrix=problem.operator.gram
+            )
             W_star = span(reference.dual_coef, Xs)
             self.min_norm_gap_ = relative_distance(res.hidden_weights, W_star)
             self.min_norm_distance_ = float(
@@ -278,6 +354,23 @@ class ShallowReLURegressor(_BaseReLURegressor):
                 f"{self.pattern_stable_iter_}, min_norm_gap {self.min_norm_gap_:.3e}"
             )
         return self
+
+    def _report_chunk(self, n_iter, loss):
+        """``verbose``: one line per chunk of steps."""
+        print(f"[{type(self).__name__}] step {n_iter}, loss {loss:.6e}", flush=True)
+
+    def _warn_if_copies(self, a):
+        """Say once that zero-initialised neurons with equal output weights are copies."""
+        distinct = np.unique(a).size
+        if self.init == "zero" and a.size > distinct:
+            warnings.warn(
+                f"init='zero' with n_neurons={a.size} but {distinct} distinct output "
+                f"weight(s): neurons with equal output weights get equal updates and stay "
+                f"identical, so the fit has {distinct} distinct neuron(s). Use init='random' "
+                "to break the symmetry.",
+                DuplicateNeuronsWarning,
+                stacklevel=4,
+            )
 
     def _initial_weights(self, n_neurons, n_features):
         """``W0``: zeros, or i.i.d. ``N(0, init_scale^2 / n_features)``."""
@@ -313,13 +406,13 @@ class ShallowReLURegressor(_BaseReLURegressor):
 
 
 def _warn_if_stranded(stranded):
-    """Warn when gradient descent converged with examples it can no longer fit."""
+    """Warn once when gradient descent converged with examples it can no longer fit."""
     if stranded.size:
         warnings.warn(
             f"Gradient descent converged with {stranded.size} example(s) (e.g. index "
-            f"{stranded[0]}) inactive for every neuron that could fit them: they get no "
-            "gradient, so the fit is a stationary point above the global minimum of the "
-            "loss. Try init='random', more neurons or another learning_rate.",
-            UserWarning,
+            f"{stranded[0]}; all in stranded_indices_) inactive for every neuron that could "
+            "fit them: they get no gradient, so the fit is a stationary point above the "
+            "global minimum of the loss.",
+            StrandedExampleWarning,
             stacklevel=4,
         )

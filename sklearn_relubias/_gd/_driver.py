@@ -25,6 +25,7 @@ class Status(IntEnum):
     CONVERGED = 0  # the gradient norm fell below tol times its initial value
     MAX_ITER = 1  # max_iter steps without converging
     NON_FINITE = 2  # the next iterate was not finite; the result is the last finite one
+    STOPPED = 3  # on_chunk asked to stop
 
 
 @dataclass
@@ -41,6 +42,7 @@ class GDResult:
     step_size: float
     pattern_changes: np.ndarray
     n_pattern_changes: int
+    initial_grad_norm: float
 
 
 # Most pattern changes stored when they are recorded (24 MB of int64 rows).
@@ -57,7 +59,16 @@ def _next_budget(previous, seconds, remaining):
     return int(min(max(target, 1), 2 * previous, remaining))
 
 
-def run_gd(problem, *, max_iter, tol, record_pattern=False, first_chunk=FIRST_CHUNK):
+def run_gd(
+    problem,
+    *,
+    max_iter,
+    tol,
+    record_pattern=False,
+    grad_ref=None,
+    on_chunk=None,
+    first_chunk=None,
+):
     """Run full-batch gradient descent on ``problem`` for at most ``max_iter`` steps.
 
     Parameters
@@ -71,8 +82,16 @@ def run_gd(problem, *, max_iter, tol, record_pattern=False, first_chunk=FIRST_CH
     record_pattern : bool, default=False
         Record each change of the activation pattern as a row
         ``(iteration, sample, neuron)`` (at most ``MAX_RECORDED_CHANGES``).
-    first_chunk : int, default=FIRST_CHUNK
-        Steps of the first kernel call (the result does not depend on it).
+    grad_ref : float, default=None
+        The gradient norm ``tol`` is relative to; None for the one at the
+        initial weights (a warm start passes the one of the cold start).
+    on_chunk : callable, default=None
+        Called as ``on_chunk(n_iter, loss)`` after each kernel call that did
+        not end the run (steps so far, current loss, in internal units);
+        returning True stops the run with ``Status.STOPPED``.
+    first_chunk : int, default=None
+        Steps of the first kernel call (``FIRST_CHUNK`` if None); the result
+        does not depend on it.
 
     Returns
     -------
@@ -83,10 +102,11 @@ def run_gd(problem, *, max_iter, tol, record_pattern=False, first_chunk=FIRST_CH
     C = np.zeros_like(P)
     W = None if isinstance(op, GramOperator) else problem.init_weights.copy()
     model = (problem.output_weights, problem.targets, problem.weights)
-    g_ref = -1.0
+    g_ref = -1.0 if grad_ref is None else grad_ref
+    initial_grad_norm = None
     losses, events = [], []
     n_iter, n_events, stable_iter = 0, 0, 0
-    budget = min(first_chunk, max_iter)
+    budget = min(FIRST_CHUNK if first_chunk is None else first_chunk, max_iter)
     status = Status.MAX_ITER
     while True:
         capacity = MAX_RECORDED_CHANGES - min(n_events, MAX_RECORDED_CHANGES)
@@ -99,8 +119,9 @@ def run_gd(problem, *, max_iter, tol, record_pattern=False, first_chunk=FIRST_CH
             op, W, model, P, C, chunk_losses, chunk_events, (problem.step_size, tol, g_ref)
         )
         seconds = time.perf_counter() - start
-        if g_ref < 0.0:
-            g_ref = g0
+        if initial_grad_norm is None:
+            initial_grad_norm = g0
+            g_ref = g0 if g_ref < 0.0 else g_ref
             losses.append(chunk_losses[:1])
         losses.append(chunk_losses[1 : steps + 1])
         kept = chunk_events[: min(chunk_n_events, len(chunk_events))]
@@ -118,6 +139,9 @@ def run_gd(problem, *, max_iter, tol, record_pattern=False, first_chunk=FIRST_CH
             break
         if n_iter == max_iter:
             break
+        if on_chunk is not None and on_chunk(n_iter, float(chunk_losses[steps])):
+            status = Status.STOPPED
+            break
         budget = _next_budget(budget, seconds, max_iter - n_iter)
     if W is None:
         W = problem.init_weights + span(C, op.X)
@@ -132,4 +156,5 @@ def run_gd(problem, *, max_iter, tol, record_pattern=False, first_chunk=FIRST_CH
         step_size=problem.step_size,
         pattern_changes=np.concatenate(events),
         n_pattern_changes=n_events,
+        initial_grad_norm=float(g_ref),
     )

@@ -22,6 +22,7 @@ from .._metrics import (
 )
 from .._shallow import ShallowReLURegressor
 from ..datasets import make_high_dim_regression, make_orthogonal_regression
+from ..exceptions import StrandedExampleWarning
 from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 
 _DATASETS = {"high_dim": make_high_dim_regression, "orthogonal": make_orthogonal_regression}
@@ -58,7 +59,7 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
         )
         start = time.perf_counter()
         with warnings.catch_warnings():  # recorded below as n_stranded instead
-            warnings.filterwarnings("ignore", message="Gradient descent converged with")
+            warnings.simplefilter("ignore", StrandedExampleWarning)
             est.fit(X, y, gram=K)
         fit_time = time.perf_counter() - start
         a = est.output_weights_
