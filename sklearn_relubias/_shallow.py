@@ -8,6 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ._base import _BaseReLURegressor, check_gram
+from ._callbacks import CallbackSupportMixin, ChunkReporter
 from ._gd import Status, make_problem, run_gd
 from ._linalg import span
 from ._metrics import distance, min_norm_reference, relative_distance, stranded_examples
@@ -16,7 +17,7 @@ from .exceptions import DuplicateNeuronsWarning, StrandedExampleWarning
 from .utils._sklearn_compat import Interval, StrOptions, _fit_context
 
 
-class ShallowReLURegressor(_BaseReLURegressor):
+class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
     """Shallow ReLU network trained by plain full-batch gradient descent.
 
     The model is ``f(x) = sum_j a_j relu(<w_j, x>)`` with fixed output weights
@@ -293,13 +294,27 @@ class ShallowReLURegressor(_BaseReLURegressor):
             sample_weight=sample_weight,
             gram=scaling.gram_in(check_gram(gram, X)),
         )
+        offset = self.n_iter_ if warm else 0
+
+        def fitted_attributes(progress):  # the model after progress.n_iter steps of this fit
+            W = scaling.weights_out(progress.weights())
+            return {
+                "hidden_weights_": W,
+                "output_weights_": a,
+                "intercept_": intercept,
+                "n_iter_": offset + progress.n_iter,
+            }
+
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        reporter = ChunkReporter(self, X, y + intercept, metadata, self.max_iter, fitted_attributes)
         res = run_gd(
             problem,
             max_iter=self.max_iter,
             tol=self.tol,
             record_pattern=self.record_pattern,
             grad_ref=self._grad_ref if warm else None,
-            on_chunk=self._report_chunk if self.verbose else None,
+            on_chunk=reporter if reporter.active else None,
+            chunk_steps=reporter.chunk_steps,
         )
         self._warn_on_status(res.status, res.n_iter)
         stranded = np.empty(0, dtype=np.intp)
@@ -307,7 +322,6 @@ class ShallowReLURegressor(_BaseReLURegressor):
             stranded = stranded_examples(ys, a, res.activation_pattern)
             _warn_if_stranded(stranded)
 
-        offset = self.n_iter_ if warm else 0
         if not warm:
             self.init_hidden_weights_ = W_start
         self.output_weights_ = a
@@ -353,11 +367,8 @@ class ShallowReLURegressor(_BaseReLURegressor):
                 f"loss {self.loss_curve_[-1]:.3e}, pattern stable from step "
                 f"{self.pattern_stable_iter_}, min_norm_gap {self.min_norm_gap_:.3e}"
             )
+        reporter.close()
         return self
-
-    def _report_chunk(self, n_iter, loss):
-        """``verbose``: one line per chunk of steps."""
-        print(f"[{type(self).__name__}] step {n_iter}, loss {loss:.6e}", flush=True)
 
     def _warn_if_copies(self, a):
         """Say once that zero-initialised neurons with equal output weights are copies."""

@@ -9,8 +9,10 @@ being sized by ``max_iter``.
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 
@@ -45,6 +47,22 @@ class GDResult:
     initial_grad_norm: float
 
 
+class Progress(NamedTuple):
+    """What ``on_chunk`` receives after each kernel call (internal units)."""
+
+    n_iter: int  # steps so far
+    loss: float  # current training loss
+    done: bool  # whether the run has ended
+    weights: Callable[[], np.ndarray]  # current hidden weights, computed on demand
+
+
+def _weights_now(problem, W, C):
+    """Return a function that computes the current hidden weights (a copy)."""
+    if W is not None:
+        return W.copy
+    return lambda: problem.init_weights + span(C, problem.operator.X)
+
+
 # Most pattern changes stored when they are recorded (24 MB of int64 rows).
 MAX_RECORDED_CHANGES = 1_000_000
 # Steps of the first chunk; later chunks grow towards CHUNK_SECONDS of work each.
@@ -67,6 +85,7 @@ def run_gd(
     record_pattern=False,
     grad_ref=None,
     on_chunk=None,
+    chunk_steps=None,
     first_chunk=None,
 ):
     """Run full-batch gradient descent on ``problem`` for at most ``max_iter`` steps.
@@ -86,9 +105,12 @@ def run_gd(
         The gradient norm ``tol`` is relative to; None for the one at the
         initial weights (a warm start passes the one of the cold start).
     on_chunk : callable, default=None
-        Called as ``on_chunk(n_iter, loss)`` after each kernel call that did
-        not end the run (steps so far, current loss, in internal units);
-        returning True stops the run with ``Status.STOPPED``.
+        Called as ``on_chunk(progress)`` after each kernel call, with a
+        :class:`Progress`; returning True stops the run (``Status.STOPPED``
+        unless it had ended already).
+    chunk_steps : int, default=None
+        Steps of every kernel call (the last may be shorter); None lets the
+        driver size them (about ``CHUNK_SECONDS`` each).
     first_chunk : int, default=None
         Steps of the first kernel call (``FIRST_CHUNK`` if None); the result
         does not depend on it.
@@ -106,7 +128,7 @@ def run_gd(
     initial_grad_norm = None
     losses, events = [], []
     n_iter, n_events, stable_iter = 0, 0, 0
-    budget = min(FIRST_CHUNK if first_chunk is None else first_chunk, max_iter)
+    budget = min(chunk_steps or first_chunk or FIRST_CHUNK, max_iter)
     status = Status.MAX_ITER
     while True:
         capacity = MAX_RECORDED_CHANGES - min(n_events, MAX_RECORDED_CHANGES)
@@ -133,18 +155,23 @@ def run_gd(
         n_events += chunk_n_events
         if code == _numba.CONVERGED:
             status = Status.CONVERGED
-            break
-        if code == _numba.NON_FINITE:
+        elif code == _numba.NON_FINITE:
             status = Status.NON_FINITE
+        done = code != _numba.BUDGET or n_iter == max_iter
+        if on_chunk is not None:
+            progress = Progress(
+                n_iter, float(chunk_losses[steps]), done, _weights_now(problem, W, C)
+            )
+            if on_chunk(progress) and not done:
+                status, done = Status.STOPPED, True
+        if done:
             break
-        if n_iter == max_iter:
-            break
-        if on_chunk is not None and on_chunk(n_iter, float(chunk_losses[steps])):
-            status = Status.STOPPED
-            break
-        budget = _next_budget(budget, seconds, max_iter - n_iter)
+        remaining = max_iter - n_iter
+        budget = (
+            min(chunk_steps, remaining) if chunk_steps else _next_budget(budget, seconds, remaining)
+        )
     if W is None:
-        W = problem.init_weights + span(C, op.X)
+        W = _weights_now(problem, W, C)()
     return GDResult(
         hidden_weights=W,
         dual_coef=C,
