@@ -1,3 +1,4 @@
+import _reference
 import numpy as np
 import pytest
 
@@ -25,6 +26,9 @@ def test_power_law_spectrum_is_the_covariance():
     lam = p["spectrum"]
     expected = np.arange(1, 6, dtype=float) ** -2.0
     np.testing.assert_allclose(lam, expected * 5 / expected.sum())
+    # An entry of the sample covariance of N Gaussian draws has standard deviation
+    # sqrt(lam_i lam_j (1 + [i == j]) / N) <= sqrt(2 / 20000) lam_max = 0.01 lam_max:
+    # 0.06 lam_max is 6 standard deviations.
     np.testing.assert_allclose(np.cov(X.T), np.diag(lam), atol=0.06 * lam.max())
 
 
@@ -45,16 +49,22 @@ def test_teacher_labels_come_from_the_planted_network():
     V, a = p["teacher_hidden_weights"], p["teacher_output_weights"]
     np.testing.assert_array_equal(a, [1.0, -1.0, 1.0])
     np.testing.assert_allclose(y, np.maximum(X @ V.T, 0) @ a)
-    # <v, x> has unit variance
+    # <v, x> has unit variance on average over V: given V it is N(0, ||v_j||^2) with
+    # ||v_j||^2 ~ chi2(300) / 300 (sd 0.08, mean of 3: 0.047 on the variance, 0.024 on the
+    # std); the sample std of 3 x 50 values adds sd 1 / sqrt(2 * 150) = 0.058. Both: about
+    # 0.063, so +/- 0.3 is ~5 standard deviations.
     assert 0.7 < np.std(X @ V.T) < 1.3
 
 
 def test_noise_and_rademacher():
     _, y = make_high_dim_regression(1000, 2, labels="rademacher", random_state=4)
     assert set(np.unique(y)) == {-1.0, 1.0}
-    _, y0 = make_high_dim_regression(500, 5, labels="teacher", random_state=5)
-    _, y1 = make_high_dim_regression(500, 5, labels="teacher", noise=0.5, random_state=5)
-    np.testing.assert_allclose(np.std(y1 - y0), 0.5, rtol=0.1)
+    _, y0 = make_high_dim_regression(5000, 5, labels="teacher", random_state=5)
+    _, y1 = make_high_dim_regression(5000, 5, labels="teacher", noise=0.5, random_state=5)
+    # same seed, same X and teacher: y1 - y0 is the noise alone. The sample std of N
+    # normal draws has relative standard deviation 1 / sqrt(2 (N - 1)) = 0.01: rtol=0.05
+    # is 5 of them.
+    np.testing.assert_allclose(np.std(y1 - y0), 0.5, rtol=0.05)
 
 
 def test_orthogonal_inputs():
@@ -64,16 +74,29 @@ def test_orthogonal_inputs():
         make_orthogonal_regression(5, 4)
 
 
-def test_orthogonal_gap_vanishes_with_the_step():
-    """Orthogonal data: the GD limit tends to the minimum-norm solution as learning_rate -> 0."""
+@pytest.mark.parametrize("learning_rate", [0.1, 0.01, 0.001])
+def test_orthogonal_gap_is_half_the_step(learning_rate):
+    """Orthogonal data, the +/- pair from zero: ``min_norm_gap_ == learning_rate / 2``.
+
+    With ``X X^T = d I`` every example evolves on its own, and
+    ``eta = learning_rate n / (2 d)`` (``||a||^2 = 2``, ``lambda_max = d``). The
+    first step from ``W = 0`` (``g = 1`` everywhere, ``r = -y``) sets
+    ``c_ij = eta a_j y_i / n = learning_rate a_j y_i / (2 d)``, so
+    ``p_ij = learning_rate a_j y_i / 2``. The neuron with ``a_j y_i > 0`` stays
+    active, its residual shrinks by ``1 - learning_rate / 2`` per step and
+    ``c_ij -> a_j y_i / d``, the coefficient of ``W*`` (one neuron per sign group,
+    ``w_j = u``); the other neuron is inactive from then on and keeps
+    ``learning_rate a_j y_i / (2 d)`` where ``W*`` has 0. The inputs being
+    orthogonal, ``||W - W*||^2 = sum_i (learning_rate y_i / (2 d))^2 d`` and
+    ``||W*||^2 = sum_i (y_i / d)^2 d``: the gap is ``learning_rate / 2``. Stopping
+    at ``tol=1e-10`` leaves an error of order ``1e-10 ||W*||`` on the active
+    coefficients, orthogonal to the frozen ones, which moves the gap by about
+    ``1e-20 / learning_rate^2`` relative: ``rel=1e-9`` is for rounding.
+    """
     X, y = make_orthogonal_regression(12, 100, random_state=7)
-    gaps = [
-        ShallowReLURegressor(n_neurons=2, learning_rate=lr, max_iter=200000).fit(X, y).min_norm_gap_
-        for lr in (0.1, 0.01, 0.001)
-    ]
-    assert gaps[0] > gaps[1] > gaps[2]
-    assert gaps[2] < 2e-3
-    np.testing.assert_allclose(gaps[1] / gaps[2], 10, rtol=0.2)  # gap proportional to the step
+    assert np.all(y != 0)
+    est = ShallowReLURegressor(n_neurons=2, learning_rate=learning_rate, max_iter=200000)
+    assert est.fit(X, y).min_norm_gap_ == pytest.approx(learning_rate / 2, rel=1e-9)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -87,8 +110,18 @@ def test_adversarial_instance_kills_the_neuron(seed, learning_rate):
         gd = ShallowReLURegressor(n_neurons=1, learning_rate=learning_rate).fit(X, y)
     assert not gd.activation_pattern_.any()
     assert gd.n_iter_ == 1
-    assert gd.min_norm_gap_ > 0.9
-    assert gd.loss_curve_[-1] > 0.5 * np.mean((ref.predict(X) - y) ** 2) + 0.1
+    # One step from W = 0 (g = 1 everywhere, r = -y): W_1 = eta / n X^T y, which the
+    # generator makes negative on every example, so the gradient then vanishes.
+    n = len(y)
+    W1 = _reference.step_size(X, np.ones(1), learning_rate) / n * (y @ X)
+    np.testing.assert_allclose(gd.hidden_weights_[0], W1, rtol=1e-12)
+    W_star = ref.hidden_weights_
+    expected_gap = np.linalg.norm(W1 - W_star) / np.linalg.norm(W_star)
+    assert gd.min_norm_gap_ == pytest.approx(expected_gap, rel=1e-9)
+    # Dead neuron: f = 0, loss mean(y^2) / 2 = 1/2. W* fits x_+ and leaves the n - 1
+    # labels -1 at f = 0: loss (n - 1) / (2 n). GD stops 1 / (2 n) above the minimum.
+    assert gd.loss_curve_[-1] == pytest.approx(0.5, rel=1e-12)
+    assert 0.5 * np.mean((ref.predict(X) - y) ** 2) == pytest.approx((n - 1) / (2 * n), rel=1e-9)
 
 
 def test_adversarial_needs_enough_pull():

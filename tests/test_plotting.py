@@ -14,8 +14,12 @@ from sklearn_relubias.plotting import GapDisplay, PatternTimelineDisplay
 @pytest.fixture(scope="module")
 def sweep():
     return gap_sweep(
-        [8, 16], [100, 400, 1600], n_repeats=3, random_state=0,
-        estimator_params={"n_neurons": 1, "max_iter": 5000}, param_grid={"learning_rate": [0.5]},
+        [8, 16],
+        [100, 400, 1600],
+        n_repeats=3,
+        random_state=0,
+        estimator_params={"n_neurons": 1, "max_iter": 5000},
+        param_grid={"learning_rate": [0.5]},
     )
 
 
@@ -28,8 +32,11 @@ def test_gap_display_against_dimension(pyplot, sweep):
         xs, ys = line.get_data()
         np.testing.assert_array_equal(xs, [100, 400, 1600])
         for d, med in zip(xs, ys, strict=True):
-            gaps = [r["min_norm_gap"] for r in sweep.records
-                    if r["n_samples"] == n and r["n_features"] == d]
+            gaps = [
+                r["min_norm_gap"]
+                for r in sweep.records
+                if r["n_samples"] == n and r["n_features"] == d
+            ]
             assert med == pytest.approx(np.median(gaps))
         assert "slope" in line.get_label()
     refs = sorted(tuple(r.get_ydata()) for r in disp.reference_lines_)
@@ -60,9 +67,16 @@ def test_pattern_timeline_rebuilds_the_history(pyplot):
     X, y = gaussian_problem(12, 60, seed=4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est = ShallowReLURegressor(n_neurons=2, init="random", init_scale=1.0, random_state=0,
-                                   learning_rate=1.0, max_iter=80, tol=0,
-                                   record_pattern=True).fit(X, y)
+        est = ShallowReLURegressor(
+            n_neurons=2,
+            init="random",
+            init_scale=1.0,
+            random_state=0,
+            learning_rate=1.0,
+            max_iter=80,
+            tol=0,
+            record_pattern=True,
+        ).fit(X, y)
     a = est.output_weights_
     Ws, _ = ref.gd(X, y, a, est.init_hidden_weights_, ref.step_size(X, a, 1.0), 80)
     pats = ref.patterns(X, Ws)  # (T+1, n, m)
