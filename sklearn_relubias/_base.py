@@ -5,6 +5,7 @@ constructor constraints, validation of the training data, ``predict`` and the
 tags. Subclasses add their own parameters and ``fit``.
 """
 
+import functools
 from numbers import Integral
 from typing import NamedTuple
 
@@ -59,6 +60,27 @@ def check_gram(gram, X):
     if not np.allclose(np.diag(K), norms, rtol=1e-6, atol=0.0):
         raise ValueError("gram does not match X: its diagonal differs from the squared row norms.")
     return K
+
+
+def restore_on_error(fit):
+    """Make ``fit`` atomic: if it raises (or is interrupted), the estimator is as before.
+
+    Fitted attributes are replaced, never mutated in place, so a shallow copy
+    of the instance's ``__dict__`` taken before the call is the whole
+    previous state.
+    """
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        before = dict(self.__dict__)
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    return wrapper
 
 
 class TrainingData(NamedTuple):

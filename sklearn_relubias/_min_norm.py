@@ -2,7 +2,7 @@
 
 from numbers import Real
 
-from ._base import _BaseReLURegressor
+from ._base import _BaseReLURegressor, restore_on_error
 from ._linalg import span
 from ._metrics import min_norm_reference
 from ._rescale import Rescaling
@@ -128,6 +128,7 @@ class MinNormReLURegressor(_BaseReLURegressor):
         self.fit_intercept = fit_intercept
         self.tol = tol
 
+    @restore_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Compute the minimum-norm hidden weights.
@@ -150,9 +151,11 @@ class MinNormReLURegressor(_BaseReLURegressor):
             Fitted estimator.
         """
         X, y, a, sample_weight, intercept = self._validate_training_data(X, y, sample_weight)
-        scaling = Rescaling(X, y)
+        scaling = Rescaling(X, y, a)
         Xs, ys = scaling.data(X, y)
-        sol = min_norm_reference(Xs, ys, a, sample_weight=sample_weight, tol=self.tol)
+        sol = min_norm_reference(
+            Xs, ys, scaling.output_weights(a), sample_weight=sample_weight, tol=self.tol
+        )
         self.output_weights_ = a
         self.intercept_ = intercept
         self.dual_coef_ = scaling.coef_out(sol.dual_coef)

@@ -1,11 +1,13 @@
-"""Exact power-of-two rescaling of extreme data, to internal units and back.
+"""Exact power-of-two rescaling of extreme data and output weights, to internal units and back.
 
 Gradient descent with the relative step size, and the minimum-norm program,
-are covariant under ``X -> X / 2**kx``, ``y -> y / 2**ky``: hidden weights
-scale by ``2**(kx - ky)``, data-span coefficients by ``2**(2 kx - ky)``,
-losses by ``2**(-2 ky)`` and absolute step sizes by ``2**(2 kx)``. Powers of
-two make the rescaling exact, and moderate data (the usual case) is left as
-it is, without a copy.
+are covariant under ``X -> X / 2**kx``, ``y -> y / 2**ky`` and
+``a -> a / 2**ka``: hidden weights scale by ``2**(kx - ky + ka)``,
+data-span coefficients by ``2**(2 kx - ky + ka)``, losses by ``2**(-2 ky)``
+and absolute step sizes by ``2**(2 kx + 2 ka)`` (the model's output is
+unchanged by ``a -> a / c``, ``W -> c W``, and so is each step's effect on
+``W / c``). Powers of two make the rescaling exact, and moderate values (the
+usual case) are left as they are, without a copy.
 """
 
 import numpy as np
@@ -35,22 +37,29 @@ def _ldexp(values, exponent, name):
     if not np.all(np.isfinite(out)) or (np.any(values != 0) and not np.any(out != 0)):
         raise ValueError(
             f"The fitted {name} are not representable in float64 at the scale of the data "
-            f"(a factor 2**{exponent}); rescale X or y."
+            f"(a factor 2**{exponent}); bring X, y and output_weights to moderate magnitudes."
         )
     return out
 
 
 class Rescaling:
-    """The exponents ``kx``, ``ky`` of one data set and the conversions they imply.
+    """The exponents ``kx``, ``ky``, ``ka`` of one problem and the conversions they imply.
 
     Parameters
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,)
+    a : ndarray of shape (n_neurons,), default=None
+        Output weights (None: no output weights to rescale).
     """
 
-    def __init__(self, X, y):
+    def __init__(self, X, y, a=None):
         self.kx, self.ky = _exponent(X), _exponent(y)
+        self.ka = 0 if a is None else _exponent(a)
+
+    def output_weights(self, a):
+        """Return the output weights in internal units, ``a / 2**ka``."""
+        return np.ldexp(a, -self.ka)
 
     def data(self, X, y):
         """``X / 2**kx`` and ``y / 2**ky`` (X itself when ``kx == 0``)."""
@@ -67,15 +76,15 @@ class Rescaling:
 
     def weights_in(self, W):
         """Hidden weights in internal units."""
-        return np.ldexp(W, self.kx - self.ky)
+        return np.ldexp(W, self.kx - self.ky + self.ka)
 
     def weights_out(self, W):
         """Hidden weights in the data's units (ValueError if unrepresentable)."""
-        return _ldexp(W, self.ky - self.kx, "hidden weights")
+        return _ldexp(W, self.ky - self.kx - self.ka, "hidden weights")
 
     def coef_out(self, C):
         """Data-span coefficients in the data's units (ValueError if unrepresentable)."""
-        return _ldexp(C, self.ky - 2 * self.kx, "dual coefficients")
+        return _ldexp(C, self.ky - 2 * self.kx - self.ka, "dual coefficients")
 
     def loss_out(self, loss):
         """Losses in the data's units (may over/underflow for absurd scales)."""
@@ -85,4 +94,4 @@ class Rescaling:
     def step_out(self, eta):
         """Absolute step size in the data's units (``inf`` or 0 for absurd scales)."""
         with np.errstate(over="ignore", under="ignore"):
-            return float(np.ldexp(eta, -2 * self.kx))
+            return float(np.ldexp(eta, -2 * self.kx - 2 * self.ka))

@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ._base import _BaseReLURegressor, check_gram
+from ._base import _BaseReLURegressor, check_gram, restore_on_error
 from ._callbacks import CallbackSupportMixin, ChunkReporter
 from ._gd import Status, make_problem, run_gd
 from ._linalg import span
@@ -243,6 +243,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         self.warm_start = warm_start
         self.verbose = verbose
 
+    @restore_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, gram=None):
         """Train the hidden weights by full-batch gradient descent.
@@ -282,12 +283,13 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             W_start = self._initial_weights(a.shape[0], n_features)
             C_prev = np.zeros((n_samples, a.shape[0]))
             self._warn_if_copies(a)
-        scaling = Rescaling(X, y)
+        scaling = Rescaling(X, y, a)
         Xs, ys = scaling.data(X, y)
+        a_s = scaling.output_weights(a)
         problem = make_problem(
             Xs,
             ys,
-            a,
+            a_s,
             scaling.weights_in(W_start),
             learning_rate=self.learning_rate,
             solver=self.solver,
@@ -342,7 +344,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
                     f"The activation pattern changed {res.n_pattern_changes} times; "
                     f"pattern_changes_ keeps the first {len(res.pattern_changes)}.",
                     UserWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
         loss_curve = scaling.loss_out(res.loss_curve)
         self.loss_curve_ = (
@@ -354,7 +356,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         self.min_norm_gap_ = self.min_norm_distance_ = np.nan
         if self.compute_min_norm_gap:
             reference = min_norm_reference(
-                Xs, ys, a, sample_weight=sample_weight, gram_matrix=problem.operator.gram
+                Xs, ys, a_s, sample_weight=sample_weight, gram_matrix=problem.operator.gram
             )
             W_star = span(reference.dual_coef, Xs)
             self.min_norm_gap_ = relative_distance(res.hidden_weights, W_star)
@@ -380,7 +382,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
                 f"identical, so the fit has {distinct} distinct neuron(s). Use init='random' "
                 "to break the symmetry.",
                 DuplicateNeuronsWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
 
     def _initial_weights(self, n_neurons, n_features):
@@ -397,14 +399,14 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
                 f"max_iter={self.max_iter} steps; increase max_iter, increase "
                 "learning_rate (below 2) or loosen tol.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         elif status == Status.NON_FINITE and n_iter == 0:
             warnings.warn(
                 "The loss at the initial weights is not finite, so no step was taken; "
                 "lower init_scale, or rescale X and y.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         elif status == Status.NON_FINITE:
             warnings.warn(
@@ -412,7 +414,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
                 f"the fit stopped at the last finite iterate (step {n_iter}). "
                 "Rescale X and y, or lower learning_rate or init_scale.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
 
 
@@ -425,5 +427,5 @@ def _warn_if_stranded(stranded):
             "fit them: they get no gradient, so the fit is a stationary point above the "
             "global minimum of the loss.",
             StrandedExampleWarning,
-            stacklevel=4,
+            stacklevel=5,
         )

@@ -244,3 +244,78 @@ def test_step_size_on_balanced_designs(design):
     expected = np.linalg.eigvalsh(X.T @ X)[-1] / X.shape[0]
     for kw in ({"X": X}, {"K": X @ X.T}):
         np.testing.assert_allclose(weighted_top_eigenvalue(w, **kw), expected, rtol=1e-10)
+
+
+def _fitted_state(est):
+    return {k: v for k, v in vars(est).items() if k.endswith("_") and not k.startswith("_")}
+
+
+def _assert_same_state(before, after):
+    assert before.keys() == after.keys()
+    for key, value in before.items():
+        np.testing.assert_array_equal(after[key], value, err_msg=key)
+
+
+@pytest.mark.parametrize("Estimator", [ShallowReLURegressor, MinNormReLURegressor])
+def test_a_refit_that_raises_leaves_the_previous_model(Estimator):
+    X, y = gaussian_problem(10, 30, seed=3)
+    est = Estimator().fit(X, y)
+    before = _fitted_state(est)
+    X_bad = np.random.default_rng(0).standard_normal((8, 12))
+    with pytest.raises(ValueError, match="output_weights"):
+        est.set_params(output_weights=[1.0, 0.0]).fit(X_bad, y[:8])
+    _assert_same_state(before, _fitted_state(est))
+    np.testing.assert_array_equal(est.predict(X), Estimator().fit(X, y).predict(X))
+
+
+INTERRUPT = """
+import os, signal, threading, time
+import numpy as np
+from sklearn_relubias import ShallowReLURegressor
+r = np.random.default_rng(0)
+X, y = r.standard_normal((10, 40)), r.standard_normal(10)
+est = ShallowReLURegressor(max_iter=50).fit(X, y)
+before = {k: v.copy() if hasattr(v, "copy") else v for k, v in vars(est).items()}
+est.set_params(max_iter=10**9, tol=0.0)
+sent = []
+def interrupt():
+    time.sleep(1.0)
+    sent.append(time.perf_counter())
+    os.kill(os.getpid(), signal.SIGINT)
+threading.Thread(target=interrupt).start()
+try:
+    est.fit(r.standard_normal((12, 30)), r.standard_normal(12))  # other shapes
+except KeyboardInterrupt:
+    delay = time.perf_counter() - sent[0]
+    same = before.keys() == vars(est).keys() and all(
+        np.array_equal(before[k], v) if isinstance(v, np.ndarray) else before[k] == v
+        for k, v in vars(est).items() if k != "max_iter" and k != "tol"
+    )
+    print("interrupted", round(delay, 3), same, est.predict(X).shape)
+"""
+
+
+def test_sigint_interrupts_a_long_fit_and_keeps_the_previous_model():
+    """A real SIGINT: KeyboardInterrupt within about a second, the previous fit intact."""
+    proc = subprocess.run(
+        [sys.executable, "-c", INTERRUPT], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    word, delay, same, shape = proc.stdout.split(maxsplit=3)
+    assert word == "interrupted" and float(delay) < 1.0 and same == "True", proc.stdout
+
+
+@pytest.mark.parametrize("Estimator", [ShallowReLURegressor, MinNormReLURegressor])
+def test_extreme_output_weights_are_rescaled_exactly(Estimator):
+    """a -> a / c, W -> c W leaves the model and every step unchanged (c a power of two)."""
+    X, y = gaussian_problem(10, 50, seed=4)
+    big = 2.0**600  # ||a||^2 = 2**1201 overflows float64 unless a is rescaled
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        huge = Estimator(output_weights=[big, -big]).fit(X, y)
+    plain = Estimator(output_weights=[1.0, -1.0]).fit(X, y)
+    np.testing.assert_array_equal(huge.hidden_weights_ * big, plain.hidden_weights_)
+    np.testing.assert_array_equal(huge.predict(X), plain.predict(X))
+    if Estimator is ShallowReLURegressor:
+        assert huge.min_norm_gap_ == plain.min_norm_gap_
+        np.testing.assert_array_equal(huge.loss_curve_, plain.loss_curve_)
