@@ -8,10 +8,12 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy import linalg, sparse
+from scipy.sparse.linalg import lsqr
 
 from ._base import forward
 from ._dual_qp import kkt_residual, solve_min_norm
 from ._linalg import gram, pre_activations, span
+from ._primal_qp import solve_min_norm_primal
 
 
 def _scaled_norms(W, W_ref):
@@ -41,6 +43,7 @@ def relative_distance(W, W_ref):
 class MinNormFit(NamedTuple):
     """What :func:`min_norm_reference` returns."""
 
+    weights: np.ndarray
     dual_coef: np.ndarray
     active: np.ndarray
     n_iter: int
@@ -48,13 +51,16 @@ class MinNormFit(NamedTuple):
     kkt: float
 
 
-def min_norm_reference(X, y, a, *, sample_weight=None, gram_matrix=None, tol=1e-12):
-    """Data-span coefficients of the minimum-norm solution for output weights ``a``.
+def min_norm_reference(X, y, a, *, sample_weight=None, gram_matrix=None, tol=1e-12, dual_coef=True):
+    """Solve the minimum-norm program for output weights ``a``: weights, coefficients, pattern.
 
     Neurons with ``a_j > 0`` share the single-neuron solution ``u+`` for ``y``,
     neurons with ``a_j < 0`` the one for ``-y``, in proportion to ``|a_j|``:
-    ``w_j = |a_j| u / sum_{k in group} a_k^2``; the weights are
-    ``span(dual_coef, X)``.
+    ``w_j = |a_j| u / sum_{k in group} a_k^2``. With fewer examples than
+    features the program is solved in the dual, on the Gram matrix
+    (:func:`~sklearn_relubias._dual_qp.solve_min_norm`); otherwise on the
+    weights (:func:`~sklearn_relubias._primal_qp.solve_min_norm_primal`,
+    memory ``O(n d + d^2)``, never an ``n x n`` object).
 
     Parameters
     ----------
@@ -68,48 +74,91 @@ def min_norm_reference(X, y, a, *, sample_weight=None, gram_matrix=None, tol=1e-
         Non-negative example weights. The interpolating program only sees
         which are positive (its constraints do not change when a row is
         scaled); the surrogate of a non-interpolating problem is weighted
-        like the loss. Both are the unweighted program on the rows with
-        positive weight scaled by ``sqrt(sample_weight)``, which is how they
-        are solved.
+        like the loss.
     gram_matrix : ndarray of shape (n_samples, n_samples), default=None
-        ``X X^T`` if already computed (formed here otherwise).
+        ``X X^T`` if already computed (used by the dual path only).
     tol : float, default=1e-12
         Relative tolerance of the solver.
+    dual_coef : bool, default=True
+        Whether to return the data-span coefficients (on the primal path they
+        cost a least-squares solve on ``X^T``; None when False there).
 
     Returns
     -------
     MinNormFit
-        ``dual_coef`` (n_samples, n_neurons); ``active`` (n_samples,
-        n_neurons), the rows each neuron fits with a positive value (the
-        equality rows with a positive target: rows on the kink
+        ``weights`` (n_neurons, n_features); ``dual_coef`` (n_samples,
+        n_neurons) with ``weights == dual_coef.T @ X`` (the multipliers on the
+        dual path, the minimum-norm such coefficients on the primal path);
+        ``active`` (n_samples, n_neurons), the rows each neuron fits with a
+        positive value, read from the program's structure (rows on the kink
         ``<w, x_i> = 0`` are inactive, whatever the sign rounding gives them);
-        ``n_iter``, active-set iterations summed over the (at most two) groups;
+        ``n_iter``, solver iterations summed over the (at most two) groups;
         ``interpolates``, whether every group's program was feasible; ``kkt``,
-        the largest relative KKT residual over the groups. Rows with zero
-        weight have zero coefficients, and are active where ``<w_j, x_i> > 0``.
+        the largest relative KKT residual over the groups.
     """
+    n, d = X.shape
+    if n >= d:
+        return _primal_reference(X, y, a, sample_weight, tol, dual_coef)
     if sample_weight is not None:
-        return _weighted_min_norm_reference(X, y, a, sample_weight, gram_matrix, tol)
+        return _weighted_dual_reference(X, y, a, sample_weight, gram_matrix, tol)
     K = gram(X) if gram_matrix is None else gram_matrix
-    dual_coef = np.zeros((X.shape[0], a.shape[0]))
+    dual_coef = np.zeros((n, a.shape[0]))
     active = np.zeros(dual_coef.shape, dtype=bool)
     n_iter, interpolates, kkt = 0, True, 0.0
-    for sign in (1.0, -1.0):
-        group = sign * a > 0
-        if not group.any():
-            continue
+    for sign, group, share in _groups(a):
         sol = solve_min_norm(sign * y, K, tol=tol)
         fitted = K @ sol.coef
         n_iter += sol.n_iter
         interpolates &= sol.interpolates
         kkt = max(kkt, kkt_residual(fitted, sol.coef, sol.targets, sol.equality))
-        dual_coef[:, group] = np.outer(sol.coef, np.abs(a[group]) / np.sum(a[group] ** 2))
+        dual_coef[:, group] = np.outer(sol.coef, share)
         active[:, group] = (sol.equality & (sol.targets > 0))[:, None]
-    return MinNormFit(dual_coef, active, n_iter, bool(interpolates), kkt)
+    return MinNormFit(span(dual_coef, X), dual_coef, active, n_iter, bool(interpolates), kkt)
 
 
-def _weighted_min_norm_reference(X, y, a, sample_weight, gram_matrix, tol):
-    """:func:`min_norm_reference` on the rows with positive weight, scaled by their root."""
+def _groups(a):
+    """``(sign, mask, share)`` of each non-empty neuron group: ``w_j = share_j u_sign``."""
+    for sign in (1.0, -1.0):
+        group = sign * a > 0
+        if group.any():
+            yield sign, group, np.abs(a[group]) / np.sum(a[group] ** 2)
+
+
+def _primal_reference(X, y, a, sample_weight, tol, with_dual_coef):
+    """:func:`min_norm_reference` solved on the weights (``n_samples >= n_features``)."""
+    weights = np.zeros((a.shape[0], X.shape[1]))
+    active = np.zeros((X.shape[0], a.shape[0]), dtype=bool)
+    n_iter, interpolates, kkt = 0, True, 0.0
+    for sign, group, share in _groups(a):
+        sol = solve_min_norm_primal(X, sign * y, sample_weight=sample_weight, tol=tol)
+        n_iter += sol.n_iter
+        interpolates &= sol.interpolates
+        kkt = max(kkt, sol.kkt)
+        weights[group] = np.outer(share, sol.weights)
+        active[:, group] = (sol.equality & (sol.targets > 0))[:, None]
+    dual_coef = span_coefficients(X, weights) if with_dual_coef else None
+    return MinNormFit(weights, dual_coef, active, n_iter, bool(interpolates), kkt)
+
+
+def span_coefficients(X, W):
+    """Minimum-norm ``C`` (n_samples, n_neurons) with ``W == C.T @ X``, if W is in X's row space.
+
+    Least squares on ``X^T``: an SVD for dense X (memory ``O(n d)``), LSQR
+    iterations for sparse X (never densified).
+    """
+    if sparse.issparse(X):
+        XT = X.T.tocsr().astype(np.float64)
+        cols = [lsqr(XT, w, atol=1e-15, btol=1e-15, iter_lim=10 * sum(X.shape))[0] for w in W]
+        return np.column_stack(cols) if cols else np.zeros((X.shape[0], 0))
+    return linalg.lstsq(np.asarray(X, dtype=np.float64).T, W.T)[0]
+
+
+def _weighted_dual_reference(X, y, a, sample_weight, gram_matrix, tol):
+    """:func:`min_norm_reference` on the rows with positive weight, scaled by their root.
+
+    The interpolating constraints do not change when a row is scaled, and the
+    surrogate's ``s_i (...)^2`` terms become unweighted on ``sqrt(s_i) x_i``.
+    """
     keep = np.flatnonzero(sample_weight > 0)
     root = np.sqrt(sample_weight[keep])
     X_keep = X[keep]
@@ -122,7 +171,7 @@ def _weighted_min_norm_reference(X, y, a, sample_weight, gram_matrix, tol):
     fit = min_norm_reference(X_keep, root * y[keep], a, gram_matrix=K_keep, tol=tol)
     dual_coef = np.zeros((X.shape[0], a.shape[0]))
     dual_coef[keep] = root[:, None] * fit.dual_coef
-    active = pre_activations(X, span(dual_coef, X)) > 0
+    active = pre_activations(X, fit.weights) > 0
     active[keep] = fit.active
     return fit._replace(dual_coef=dual_coef, active=active)
 

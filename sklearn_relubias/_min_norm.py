@@ -3,7 +3,6 @@
 from numbers import Real
 
 from ._base import _BaseReLURegressor, restore_on_error
-from ._linalg import span
 from ._metrics import min_norm_reference
 from ._rescale import Rescaling
 from .utils._sklearn_compat import Interval, _fit_context
@@ -16,8 +15,10 @@ class MinNormReLURegressor(_BaseReLURegressor):
     weights of smallest Frobenius norm among the global minimisers of the
     squared loss of ``f(x) = sum_j a_j relu(<w_j, x>)``, within the label-sign
     activation region (positive-output neurons active exactly where ``y > 0``,
-    negative-output ones exactly where ``y < 0``). Solved exactly in the dual,
-    with ``n_samples`` variables, by a finite active-set method.
+    negative-output ones exactly where ``y < 0``). Solved exactly: in the
+    dual, with ``n_samples`` variables, when ``n_samples < n_features``;
+    otherwise on the ``n_features`` weights (memory ``O(n d + d^2)``, never an
+    ``n_samples x n_samples`` object).
 
     Parameters
     ----------
@@ -44,8 +45,10 @@ class MinNormReLURegressor(_BaseReLURegressor):
     output_weights_ : ndarray of shape (n_neurons,)
         The output weights ``a`` used.
     dual_coef_ : ndarray of shape (n_samples, n_neurons)
-        Data-span coefficients: ``hidden_weights_ == dual_coef_.T @ X``. When
-        the program is feasible these are its Lagrange multipliers.
+        Data-span coefficients: ``hidden_weights_ == dual_coef_.T @ X``. On
+        the dual path (``n_samples < n_features``), when the program is
+        feasible, these are its Lagrange multipliers; on the primal path, the
+        minimum-norm such coefficients.
     activation_pattern_ : ndarray of shape (n_samples, n_neurons), dtype=bool
         ``<w_j, x_i> > 0`` (strict) on the training inputs, read from the
         program's structure rather than from rounded products: the rows a
@@ -59,15 +62,20 @@ class MinNormReLURegressor(_BaseReLURegressor):
         n_features``): the estimator then returns the minimum-norm minimiser of
         the convex surrogate ``sum_{y_i > 0} (<w, x_i> - y_i)^2 +
         sum_{y_i <= 0} max(<w, x_i>, 0)^2`` (per neuron group, with ``-y`` for
-        the negative group). Whenever ``K = X X^T`` is singular the solver
-        works on ``K + mu I`` with ``mu = 1e-10 max(diag K)`` (the vanishing
-        ridge that selects that minimiser), accurate to about 1e-6 relative
-        instead of to rounding.
+        the negative group). When ``n_samples >= n_features`` this is solved
+        on the weights, exactly. When ``n_samples < n_features`` but
+        ``K = X X^T`` is singular (duplicated or dependent rows) the dual
+        solver works on ``K + mu I`` with ``mu = 1e-10 max(diag K)`` (the
+        vanishing ridge that selects that minimiser), accurate to about 1e-6
+        relative instead of to rounding.
     kkt_residual_ : float
         Largest relative violation of the KKT conditions of the program that
-        was solved (primal feasibility, sign of the multipliers,
-        complementarity); when ``interpolates_`` is False, of the program
+        was solved. Dual path: primal feasibility, sign of the multipliers,
+        complementarity; when ``interpolates_`` is False, of the program
         whose equality rows are fitted to the surrogate minimiser's values.
+        Primal path: the largest constraint violation relative to ``max|y|``
+        when ``interpolates_``; otherwise the relative stationarity of the
+        surrogate, ``||X^T S r|| / (||S^{1/2} X||_F ||S^{1/2} r||)``.
     intercept_ : float
         The constant added to the network's output (0.0 unless
         ``fit_intercept=True``).
@@ -90,7 +98,12 @@ class MinNormReLURegressor(_BaseReLURegressor):
     ``<w, x_i> <= 0`` for ``y_i <= 0``. With ``w = X^T c`` and ``K = X X^T``,
     its dual is ``min_c 1/2 c^T K c - b^T c`` s.t. ``c_i <= 0`` for
     ``y_i <= 0``, ``b = max(y, 0)``, solved by a primal-dual active-set
-    method with a Lawson-Hanson fallback. With ``n_neurons > 1``, neurons
+    method with a Lawson-Hanson fallback. With ``n_samples >= n_features``
+    the minimum-norm minimiser of the surrogate (``W*`` itself when the
+    program is feasible) is found on the weights: a semismooth Newton method
+    identifies the rows the surrogate fits, then Lawson and Hanson's
+    least-distance method the minimum-norm point, with QR factors of X
+    (accuracy set by ``cond(X)``, not its square). With ``n_neurons > 1``, neurons
     with ``a_j > 0`` share the solution ``u+`` for ``y`` and those with
     ``a_j < 0`` the solution ``u-`` for ``-y``:
     ``w_j = |a_j| u / sum_{k in group} a_k^2``. For one neuron this is the
@@ -159,7 +172,7 @@ class MinNormReLURegressor(_BaseReLURegressor):
         self.output_weights_ = a
         self.intercept_ = intercept
         self.dual_coef_ = scaling.coef_out(sol.dual_coef)
-        self.hidden_weights_ = scaling.weights_out(span(sol.dual_coef, Xs))
+        self.hidden_weights_ = scaling.weights_out(sol.weights)
         self.activation_pattern_ = sol.active
         self.interpolates_ = sol.interpolates
         self.kkt_residual_ = sol.kkt

@@ -10,7 +10,6 @@ from sklearn.utils import check_random_state
 from ._base import _BaseReLURegressor, check_gram, restore_on_error
 from ._callbacks import CallbackSupportMixin, ChunkReporter
 from ._gd import Status, make_problem, run_gd
-from ._linalg import span
 from ._metrics import distance, min_norm_reference, relative_distance, stranded_examples
 from ._rescale import Rescaling
 from .exceptions import DuplicateNeuronsWarning, StrandedExampleWarning
@@ -356,9 +355,14 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         self.min_norm_gap_ = self.min_norm_distance_ = np.nan
         if self.compute_min_norm_gap:
             reference = min_norm_reference(
-                Xs, ys, a_s, sample_weight=sample_weight, gram_matrix=problem.operator.gram
+                Xs,
+                ys,
+                a_s,
+                sample_weight=sample_weight,
+                gram_matrix=problem.operator.gram,
+                dual_coef=False,
             )
-            W_star = span(reference.dual_coef, Xs)
+            W_star = reference.weights
             self.min_norm_gap_ = relative_distance(res.hidden_weights, W_star)
             self.min_norm_distance_ = float(
                 scaling.weights_out(distance(res.hidden_weights, W_star))

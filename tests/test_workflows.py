@@ -242,3 +242,22 @@ def test_sparse_weighted_fit_matches_dense():
     dense = quiet_fit(ShallowReLURegressor(**kw), X, y, sample_weight=w)
     sp = quiet_fit(ShallowReLURegressor(**kw), sparse.csr_matrix(X), y, sample_weight=w)
     np.testing.assert_allclose(sp.hidden_weights_, dense.hidden_weights_, rtol=1e-10, atol=1e-14)
+
+
+def test_tall_data_never_builds_an_n_by_n_matrix():
+    """n >> d: the min-norm reference is solved on the weights (an n x n float64 is 80 GB)."""
+    import tracemalloc
+
+    r = np.random.default_rng(0)
+    X, y = r.standard_normal((100_000, 5)), r.standard_normal(100_000)
+    tracemalloc.start()
+    est = quiet_fit(ShallowReLURegressor(max_iter=20), X, y)
+    ref = MinNormReLURegressor().fit(X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 150 * 2**20, peak  # X itself is 4 MB
+    W_star = ref.hidden_weights_
+    expected = np.linalg.norm(est.hidden_weights_ - W_star) / np.linalg.norm(W_star)
+    np.testing.assert_allclose(est.min_norm_gap_, expected, rtol=1e-10)
+    assert not ref.interpolates_ and ref.kkt_residual_ < 1e-10
+    np.testing.assert_allclose(ref.dual_coef_.T @ X, W_star, atol=1e-10 * np.abs(W_star).max())

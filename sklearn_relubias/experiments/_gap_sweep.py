@@ -11,7 +11,7 @@ from joblib import Parallel, delayed
 from scipy import stats
 from sklearn.model_selection import ParameterGrid
 
-from .._linalg import gram, span
+from .._linalg import gram
 from .._metrics import (
     active_least_squares_weights,
     distance,
@@ -64,8 +64,8 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
         fit_time = time.perf_counter() - start
         a = est.output_weights_
         if a.tobytes() not in references:
-            ref = min_norm_reference(X, y, a, gram_matrix=K)
-            W_ref = span(ref.dual_coef, X)
+            ref = min_norm_reference(X, y, a, gram_matrix=K, dual_coef=False)
+            W_ref = ref.weights
             references[a.tobytes()] = (W_ref, ref.interpolates, training_loss(X, y, W_ref, a))
         W_star, interpolates, loss_star = references[a.tobytes()]
         W = est.hidden_weights_
