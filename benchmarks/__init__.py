@@ -2,28 +2,51 @@
 
 Run from the repository root::
 
-    python -m benchmarks            # full sizes (several minutes)
-    python -m benchmarks --quick    # small sizes (about a minute)
+    python -m benchmarks                 # full sizes (~30 min); writes benchmarks/results/
+    python -m benchmarks --quick         # small sizes (a minute or two); writes a temporary dir
     python -m benchmarks --cases 1,4
+    python -m benchmarks --allow-dirty   # run from uncommitted changes, outputs marked DIRTY
+
+Results describe a commit: the command refuses to run when the tree differs
+from HEAD (modified, staged or untracked files; ``benchmarks/results/`` itself
+excepted) and exits with an error, unless ``--allow-dirty`` is passed, in which
+case the summary's title, the text report and every CSV line say "DIRTY TREE:
+numbers do not describe a commit". The machine description records the full
+commit hash.
+
+Outputs: ``latest.txt`` (what is printed), ``summary.md`` and ``latest.csv``.
+A full run writes them to ``benchmarks/results/``; a quick run writes them to
+a new temporary directory (its path is printed) and never touches
+``benchmarks/results/``.
 
 Cases
 -----
-1. Gradient-descent fit on one trajectory: ShallowReLURegressor vs a plain NumPy
-   primal loop of the same math vs scikit-learn's MLPRegressor (full-batch SGD).
+1. Gradient-descent fit on one trajectory: ShallowReLURegressor (dual path) vs
+   a NumPy data-span loop of the same recursion (the ratio measures the
+   implementation), a NumPy primal loop (a different algorithm: O(n d m) per
+   step instead of O(n^2 m); the ratio measures algorithm and implementation)
+   and scikit-learn's MLPRegressor (full-batch SGD); plus a trajectory study
+   and a breakdown of where fit spends its time.
 2. Minimum-norm solve: MinNormReLURegressor vs cvxpy + Clarabel on the primal
    program, with independently computed KKT residuals.
 3. Scaling of ShallowReLURegressor in n and d: time per iteration, one-off setup
    and peak memory, each size in a child process.
-4. Per-iteration kernel time vs one BLAS ``K @ C`` product.
-5. Start-up: Numba compile (cold cache) and first-fit overhead with a warm cache.
-6. ``jump_to_limit=True`` against plain stepping to a tight ``tol``.
-7. Both estimators on a sparse TF-IDF matrix of 20-newsgroups size.
+4. Time per GD step on the dual path (difference of two fits) vs one BLAS
+   ``K @ C`` product.
+5. Cold start with an empty Numba cache: import, first and second default fit
+   in a fresh process; first fit with a warm cache; ``relubias reproduce
+   --quick`` with an empty and a warm cache.
+6. Both estimators on a sparse TF-IDF matrix of 20-newsgroups size.
+7. Tall data (n >> d): the default ``ShallowReLURegressor().fit(X, y)`` vs
+   ``compute_min_norm_gap=False``, time and peak memory, each fit in a fresh
+   process under a memory limit.
 
 Every timed call gets a warm-up call first (reported separately; cold Numba
 compile and cache-load times are measured in fresh processes by case 5); the
 alternatives of a case are then timed in interleaved rounds and summarised by
-their median. Most cases run twice: with the default BLAS threads and inside
+their median. Several cases run twice: with the default BLAS threads and inside
 ``threadpoolctl.threadpool_limits(1)``. On a shared machine the numbers are
-noisy: compare ratios measured in the same run.
-Results go to ``benchmarks/results/`` (CSV, markdown summary, printed text).
+noisy: compare ratios measured in the same run. The benchmarks use the public
+estimator API; only the kernel-time columns of cases 1 and 3 wrap the Numba
+kernels (by name, reporting NaN if they are not found).
 """

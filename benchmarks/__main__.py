@@ -1,14 +1,15 @@
-"""``python -m benchmarks [--quick] [--cases 1,2,3,4,5]`` from the repository root."""
+"""``python -m benchmarks [--quick] [--cases 1,2,...] [--allow-dirty]`` from the repository root."""
 
 import argparse
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
 
-from . import _gd_fit, _kernel_vs_blas, _limit_and_sparse, _min_norm_solve, _scaling, _startup
+from . import _gd_fit, _kernel_vs_blas, _min_norm_solve, _scaling, _sparse, _startup, _tall
 from ._common import Section
-from ._machine import load_average, machine_info
+from ._machine import DIRTY, git_tree, load_average, machine_info
 from ._report import render_markdown, render_text, write_csv
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -26,17 +27,14 @@ FULL = {
         "repeats_large": 3,
         "memory_target": True,
     },
-    4: {"n_list": [200, 1000], "steps": [20_000, 2000], "m": 2, "repeats": 7},
-    5: {"n": 200, "d": 10_000, "iters": 200, "warm_runs": 3},
-    6: {
-        "n": 200,
-        "d": 10_000,
-        "n_neurons": [1, 2],
-        "learning_rates": [0.01, 0.003],
-        "tol": 1e-12,
-        "repeats": 3,
+    4: {"n_list": [200, 1000], "steps": [20_000, 5000], "m": 2, "repeats": 7},
+    5: {"n": 200, "d": 10_000, "warm_runs": 3},
+    6: {"n": 2000, "d": 100_000, "words_per_doc": 120, "max_iter": 2000, "repeats": 3},
+    7: {
+        "sizes": [(20_000, 20, 3), (200_000, 50, 1)],  # (n, d, processes per variant)
+        "memory_limit_gib": 16,
+        "timeout_s": 1800,
     },
-    7: {"n": 2000, "d": 100_000, "words_per_doc": 120, "max_iter": 2000, "repeats": 3},
 }
 
 QUICK = {
@@ -52,10 +50,10 @@ QUICK = {
         "repeats_large": 3,
         "memory_target": False,
     },
-    4: {"n_list": [200, 1000], "steps": [3000, 200], "m": 2, "repeats": 3},
-    5: {"n": 100, "d": 1000, "iters": 200, "warm_runs": 1},
-    6: {"n": 60, "d": 2000, "n_neurons": [1], "learning_rates": [0.01], "tol": 1e-12, "repeats": 2},
-    7: {"n": 300, "d": 20_000, "words_per_doc": 120, "max_iter": 500, "repeats": 2},
+    4: {"n_list": [200, 1000], "steps": [3000, 1000], "m": 2, "repeats": 3},
+    5: {"n": 100, "d": 2000, "warm_runs": 1},
+    6: {"n": 300, "d": 20_000, "words_per_doc": 120, "max_iter": 500, "repeats": 2},
+    7: {"sizes": [(5000, 20, 1)], "memory_limit_gib": 16, "timeout_s": 60},
 }
 
 CASES = {
@@ -64,22 +62,43 @@ CASES = {
     3: _scaling.run,
     4: _kernel_vs_blas.run,
     5: _startup.run,
-    6: _limit_and_sparse.run_limit,
-    7: _limit_and_sparse.run_sparse,
+    6: _sparse.run,
+    7: _tall.run,
 }
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
     parser.add_argument(
-        "--cases", default="1,2,3,4,5,6,7", help="comma-separated case numbers (default: all)"
+        "--quick",
+        action="store_true",
+        help="small sizes (a minute or two); results go to a new temporary directory",
+    )
+    parser.add_argument(
+        "--cases",
+        default=",".join(map(str, CASES)),
+        help="comma-separated case numbers (default: all)",
+    )
+    parser.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help=f"run from a tree with uncommitted changes; every output is marked '{DIRTY}'",
     )
     return parser.parse_args(argv)
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    commit, changes = git_tree()
+    dirty = commit is None or bool(changes)
+    if dirty and not args.allow_dirty:
+        what = f"uncommitted: {', '.join(changes)}" if commit else "not a git checkout"
+        sys.exit(
+            f"python -m benchmarks: refusing to run from a dirty tree ({what}); results must "
+            f"describe a commit. Commit first, or pass --allow-dirty to mark every output "
+            f"'{DIRTY}'."
+        )
     mode = "quick" if args.quick else "full"
     config = QUICK if args.quick else FULL
     cases = [int(c) for c in args.cases.split(",") if c.strip()]
@@ -107,15 +126,18 @@ def main(argv=None):
             flush=True,
         )
 
-    command = " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)])
     total = time.perf_counter() - start
     header = [
-        f"command: {command}",
+        f"command: python -m benchmarks {' '.join(argv)}".rstrip(),
         f"mode: {mode}, cases {','.join(map(str, cases))}; total {total:.0f} s",
         f"load average (1/5/15 min) at start: {load_start}; at end: {load_average()}",
         "Timings are wall-clock on a shared machine: medians over interleaved repeats after a "
         "warm-up call; compare ratios within this run.",
     ]
+    title = "sklearn_relubias benchmark summary"
+    if dirty:
+        header.insert(0, f"{DIRTY}: run with --allow-dirty from uncommitted changes.")
+        title += f" ({DIRTY})"
     if args.quick:
         header.append(
             "QUICK MODE: sizes are smaller than the targets' sizes; statuses are indicative."
@@ -123,20 +145,15 @@ def main(argv=None):
         for sec in sections:
             for target in sec.targets:
                 target.name += " [quick sizes]"
-    info = machine_info()
+    info = machine_info(commit, changes)
     text = render_text(header, info, sections)
     print(text)
-    RESULTS.mkdir(exist_ok=True)
-    stem = "latest" if mode == "full" else "quick"
-    (RESULTS / f"{stem}.txt").write_text(text)
-    (RESULTS / ("summary.md" if mode == "full" else "summary_quick.md")).write_text(
-        render_markdown(header, info, sections)
-    )
-    write_csv(RESULTS / f"{stem}.csv", mode, info, sections)
-    print(
-        f"[benchmarks] wrote {RESULTS}/{stem}.csv, {stem}.txt and the markdown summary",
-        file=sys.stderr,
-    )
+    out = Path(tempfile.mkdtemp(prefix="relubias_benchmarks_quick_")) if args.quick else RESULTS
+    out.mkdir(exist_ok=True)
+    (out / "latest.txt").write_text(text)
+    (out / "summary.md").write_text(render_markdown(title, header, info, sections))
+    write_csv(out / "latest.csv", f"{mode} ({DIRTY})" if dirty else mode, info, sections)
+    print(f"[benchmarks] wrote latest.csv, latest.txt and summary.md to {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Shared pieces: result containers, timing, data, child processes."""
 
+import importlib
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -116,39 +118,53 @@ def measure_threads(funcs, repeats):
     return timings
 
 
+# The Numba gradient-descent kernels, by name in sklearn_relubias._gd._numba.
+KERNEL_MODULE = "sklearn_relubias._gd._numba"
+KERNEL_NAMES = ("gram_descent", "primal_descent")
+
+
 @contextmanager
 def kernel_timer():
-    """Time each call of the package's Numba GD kernel (instrumentation only).
+    """Time each call of the package's Numba GD kernels (instrumentation only).
 
-    Temporarily replaces ``sklearn_relubias._kernels.gradient_descent``, which
-    the driver looks up at call time, by a wrapper that records the seconds of
-    every call in the yielded list; the original is restored on exit. Yields
-    None if the kernel is not found under that name.
+    Temporarily replaces each of ``KERNEL_NAMES`` found in ``KERNEL_MODULE``
+    (the backend looks them up at call time) by a wrapper that records the
+    seconds of every call in the yielded list; the originals are restored on
+    exit. Yields None when no kernel is found there, so that callers report
+    NaN instead of failing when the package's internals move.
     """
-    from sklearn_relubias import _kernels
-
-    original = getattr(_kernels, "gradient_descent", None)
-    if original is None:
+    try:
+        module = importlib.import_module(KERNEL_MODULE)
+    except ImportError:
+        module = None
+    originals = {name: getattr(module, name, None) for name in KERNEL_NAMES}
+    originals = {name: f for name, f in originals.items() if f is not None}
+    if not originals:
         yield None
         return
     calls = []
 
-    def timed(*args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            calls.append(time.perf_counter() - start)
+    def timed(original):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                calls.append(time.perf_counter() - start)
 
-    _kernels.gradient_descent = timed
+        return wrapper
+
+    for name, original in originals.items():
+        setattr(module, name, timed(original))
     try:
         yield calls
     finally:
-        _kernels.gradient_descent = original
+        for name, original in originals.items():
+            setattr(module, name, original)
 
 
 def fit_timing_kernel(estimator, X, y):
-    """Fit and return the seconds spent in the GD kernel (NaN if it cannot be timed)."""
+    """Fit and return the seconds spent in the GD kernels (NaN if they cannot be timed)."""
     with kernel_timer() as calls:
         estimator.fit(X, y)
     return float(sum(calls)) if calls else float("nan")
@@ -172,14 +188,30 @@ def mem_available_bytes():
     return None
 
 
-def run_child(args, *, env=None, timeout=3600):
+class ChildFailed(RuntimeError):
+    """A child process exited with an error; ``reason`` is the last line of its stderr."""
+
+    def __init__(self, args, stderr):
+        lines = stderr.strip().splitlines()
+        self.reason = lines[-1] if lines else "no error message"
+        super().__init__(f"child {args} failed:\n{stderr[-2000:]}")
+
+
+def run_child(args, *, env=None, timeout=3600, memory_limit=None):
     """Run ``python -m benchmarks._child ARGS`` and return the JSON it prints last.
 
     The child sees the repository on ``PYTHONPATH`` so it imports this checkout.
+    ``memory_limit`` (bytes) caps its address space (``RLIMIT_AS``), so that an
+    oversized allocation raises MemoryError at once instead of swapping.
+    Raises ChildFailed if the child exits with an error.
     """
     child_env = dict(os.environ if env is None else env)
     path = child_env.get("PYTHONPATH", "")
     child_env["PYTHONPATH"] = str(REPO_ROOT) + (os.pathsep + path if path else "")
+
+    def limit_memory():
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks._child", *map(str, args)],
         cwd=REPO_ROOT,
@@ -187,9 +219,10 @@ def run_child(args, *, env=None, timeout=3600):
         capture_output=True,
         text=True,
         timeout=timeout,
+        preexec_fn=None if memory_limit is None else limit_memory,
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"child {args} failed:\n{proc.stderr[-2000:]}")
+        raise ChildFailed(args, proc.stderr)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 

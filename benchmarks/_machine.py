@@ -40,20 +40,34 @@ def _git(*args):
         out = subprocess.run(
             ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
         )
-        return out.stdout.strip() if out.returncode == 0 else None
+        return out.stdout.rstrip() if out.returncode == 0 else None  # keep leading blanks
     except (OSError, subprocess.SubprocessError):
         return None
 
 
-def git_state():
-    """Commit, and whether the package's sources differ from it."""
-    commit = _git("rev-parse", "--short", "HEAD")
-    changed = _git("diff", "--name-only", "HEAD", "--", "sklearn_relubias")
+DIRTY = "DIRTY TREE: numbers do not describe a commit"
+
+
+def git_tree():
+    """Return ``(commit, changes)``: the full HEAD hash and the paths that differ from it.
+
+    ``changes`` lists modified, staged and untracked (not ignored) paths,
+    except the benchmark's own output ``benchmarks/results/``. ``commit`` is
+    None outside a git checkout.
+    """
+    commit = _git("rev-parse", "HEAD")
+    status = _git("status", "--porcelain", "--", ".", ":(exclude)benchmarks/results")
+    changes = [line[3:] for line in (status or "").splitlines()]
+    return commit, changes
+
+
+def tree_state(commit, changes):
+    """One line: clean, or the loud dirty-tree mark and what differs from the commit."""
     if commit is None:
-        return "not a git checkout"
-    if changed:
-        return f"commit {commit} + uncommitted changes in {', '.join(changed.splitlines())}"
-    return f"commit {commit} (package sources clean)"
+        return f"{DIRTY} (not a git checkout)"
+    if changes:
+        return f"{DIRTY} (uncommitted: {', '.join(changes)})"
+    return "clean"
 
 
 def blas_info():
@@ -73,8 +87,8 @@ def blas_info():
     return lines
 
 
-def machine_info():
-    """Ordered (label, value) pairs describing machine, versions and load."""
+def machine_info(commit, changes):
+    """Ordered (label, value) pairs: git state first, then machine, versions and load."""
     import sklearn_relubias
 
     versions = []
@@ -89,6 +103,8 @@ def machine_info():
         cores = os.cpu_count()
     mem = total_memory_gib()
     info = [
+        ("git tree", tree_state(commit, changes)),
+        ("commit", commit or "-"),
         ("date (UTC)", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")),
         ("CPU", cpu_model()),
         ("cores", f"{cores} usable ({os.cpu_count()} logical)"),
@@ -96,7 +112,7 @@ def machine_info():
         ("OS", platform.platform()),
         ("Python", sys.version.split()[0]),
         ("versions", ", ".join(versions)),
-        ("sklearn_relubias", f"{sklearn_relubias.__version__}, {git_state()}"),
+        ("sklearn_relubias", sklearn_relubias.__version__),
         ("NUMBA_CACHE_DIR", os.environ.get("NUMBA_CACHE_DIR", "(default: __pycache__)")),
         ("thread env", thread_env()),
     ]

@@ -55,8 +55,8 @@ def render_text(header_lines, info, sections):
     return "\n".join(out) + "\n"
 
 
-def render_markdown(header_lines, info, sections):
-    out = ["# sklearn_relubias benchmark summary", ""]
+def render_markdown(title, header_lines, info, sections):
+    out = [f"# {title}", ""]
     out += [line + "  " for line in header_lines]
     out += ["", "## Targets", "", markdown_table(TARGET_HEADERS, target_rows(sections))]
     out += ["", "## Machine", ""]

@@ -2,7 +2,15 @@
 
 import numpy as np
 
-from ._common import Section, Target, mem_available_bytes, ms, run_child
+from ._common import (
+    KERNEL_MODULE,
+    KERNEL_NAMES,
+    Section,
+    Target,
+    mem_available_bytes,
+    ms,
+    run_child,
+)
 
 MB = 2**20
 
@@ -88,8 +96,9 @@ def run(cfg):
         "Each size runs in a fresh child process (sequentially, one at a time): kernels are "
         "loaded by a tiny warm-up fit, X is generated inside the child, then fit(max_iter=1) and "
         f"fit(max_iter={iters + 1}) alternate (no full-size warm-up call); medians are shown. "
-        "The time inside the Numba kernel is measured within each fit by wrapping "
-        "sklearn_relubias._kernels.gradient_descent (instrumentation only): kernel per iter = "
+        "The time inside the Numba kernels is measured within each fit by wrapping "
+        f"{', '.join(KERNEL_NAMES)} of {KERNEL_MODULE} (instrumentation only; NaN if the "
+        "package no longer has them): kernel per iter = "
         f"(kernel time of fit({iters + 1}) - of fit(1)) / {iters}; setup = fit({iters + 1}) "
         "minus its kernel time (validation, X W0^T, Gram, top eigenvalue, W = W0 + C^T X). "
         f"'by difference' = (fit({iters + 1}) - fit(1)) / {iters}, the estimate without "
