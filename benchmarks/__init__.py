@@ -40,6 +40,8 @@ Cases
 7. Tall data (n >> d): the default ``ShallowReLURegressor().fit(X, y)`` vs
    ``compute_min_norm_gap=False``, time and peak memory, each fit in a fresh
    process under a memory limit.
+8. Chunked gradient descent (Ctrl-C, callbacks): one kernel call vs the
+   default chunks (~0.2 s each) vs callbacks set (100 chunks), one BLAS thread.
 
 Every timed call gets a warm-up call first (reported separately; cold Numba
 compile and cache-load times are measured in fresh processes by case 5); the

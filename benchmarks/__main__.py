@@ -7,7 +7,16 @@ import time
 import traceback
 from pathlib import Path
 
-from . import _gd_fit, _kernel_vs_blas, _min_norm_solve, _scaling, _sparse, _startup, _tall
+from . import (
+    _chunks,
+    _gd_fit,
+    _kernel_vs_blas,
+    _min_norm_solve,
+    _scaling,
+    _sparse,
+    _startup,
+    _tall,
+)
 from ._common import Section
 from ._machine import DIRTY, git_tree, load_average, machine_info
 from ._report import render_markdown, render_text, write_csv
@@ -35,6 +44,7 @@ FULL = {
         "memory_limit_gib": 16,
         "timeout_s": 1800,
     },
+    8: {"sizes": [(200, 10_000), (20_000, 20)], "steps": 5000, "repeats": 5},
 }
 
 QUICK = {
@@ -54,6 +64,7 @@ QUICK = {
     5: {"n": 100, "d": 2000, "warm_runs": 1},
     6: {"n": 300, "d": 20_000, "words_per_doc": 120, "max_iter": 500, "repeats": 2},
     7: {"sizes": [(5000, 20, 1)], "memory_limit_gib": 16, "timeout_s": 60},
+    8: {"sizes": [(100, 2000)], "steps": 2000, "repeats": 3},
 }
 
 CASES = {
@@ -64,6 +75,7 @@ CASES = {
     5: _startup.run,
     6: _sparse.run,
     7: _tall.run,
+    8: _chunks.run,
 }
 
 

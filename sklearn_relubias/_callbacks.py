@@ -1,7 +1,7 @@
 """scikit-learn callbacks (``sklearn.callback``, scikit-learn >= 1.9), feature-detected.
 
 With callbacks set (``est.set_callbacks(ProgressBar(), ScoringMonitor(...))``)
-a fit runs in about ``N_CHUNKS`` kernel calls of equal length, and each call
+a fit runs in at most ``N_CHUNKS`` kernel calls of equal length, and each call
 is one subtask of the fit for the callbacks; the weights are bitwise those of
 a fit without callbacks. On older scikit-learn versions the estimators simply
 have no ``set_callbacks``.
@@ -17,8 +17,11 @@ except ImportError:  # pragma: no cover - scikit-learn < 1.9
         """Stand-in for scikit-learn < 1.9, which has no callbacks."""
 
 
-# Kernel calls of a fit with callbacks: the progress bar moves in 1% steps.
+# Kernel calls of a fit with callbacks: at most N_CHUNKS (the progress bar moves
+# in steps of 1% or more), of at least MIN_CHUNK_STEPS steps each, so that the
+# work between two callback calls dwarfs the calls (benchmark case 8).
 N_CHUNKS = 100
+MIN_CHUNK_STEPS = 200
 
 
 class ChunkReporter:
@@ -43,7 +46,7 @@ class ChunkReporter:
         self.fitted_attributes = fitted_attributes
         self.chunk_steps, self.context, self.subtask = None, None, None
         if getattr(estimator, "_skl_callbacks", None):
-            self.chunk_steps = math.ceil(max_iter / N_CHUNKS)
+            self.chunk_steps = max(math.ceil(max_iter / N_CHUNKS), MIN_CHUNK_STEPS)
             self.context = estimator._init_callback_context(
                 task_name="fit", max_subtasks=math.ceil(max_iter / self.chunk_steps)
             )

@@ -14,6 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_relubias import ShallowReLURegressor
+from sklearn_relubias._callbacks import MIN_CHUNK_STEPS, N_CHUNKS
 
 
 def quiet_fit(est, *args, **kw):
@@ -46,7 +47,7 @@ class StopAfter:
 
 def test_callbacks_record_scores_of_the_iterates_and_leave_weights_unchanged():
     X, y = gaussian_problem(20, 500, seed=12)
-    kw = dict(learning_rate=0.1, max_iter=1000)
+    kw = dict(learning_rate=0.1, max_iter=4000)
     monitor = callback.ScoringMonitor(scoring=["r2"])
     with_cb = quiet_fit(
         ShallowReLURegressor(**kw).set_callbacks(callback.ProgressBar(), monitor), X, y
@@ -55,7 +56,7 @@ def test_callbacks_record_scores_of_the_iterates_and_leave_weights_unchanged():
     np.testing.assert_array_equal(with_cb.hidden_weights_, plain.hidden_weights_)
     assert with_cb.n_iter_ == plain.n_iter_
     rows = [r for r in monitor.get_logs().data if r["task_name"] == "gradient steps"]
-    steps = np.ceil(kw["max_iter"] / 100)  # 100 chunks of equal length
+    steps = max(np.ceil(kw["max_iter"] / N_CHUNKS), MIN_CHUNK_STEPS)  # chunks of equal length
     assert len(rows) == int(np.ceil(plain.n_iter_ / steps)) > 3
     for row in rows[:-1]:  # the model after (task_id + 1) chunks, refitted directly
         partial = quiet_fit(
@@ -73,7 +74,7 @@ def test_a_callback_can_stop_the_fit():
     est = quiet_fit(
         ShallowReLURegressor(learning_rate=0.1, max_iter=1000).set_callbacks(StopAfter(3)), X, y
     )
-    assert est.n_iter_ == 30
+    assert est.n_iter_ == 3 * MIN_CHUNK_STEPS
 
 
 def test_progress_bar_through_pipeline_and_grid_search():
