@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover - scikit-learn < 1.9
 # in steps of 1% or more), of at least MIN_CHUNK_STEPS steps each, so that the
 # work between two callback calls dwarfs the calls (benchmark case 8).
 N_CHUNKS = 100
-MIN_CHUNK_STEPS = 200
+MIN_CHUNK_STEPS = 500
 
 
 class ChunkReporter:

@@ -47,7 +47,7 @@ class StopAfter:
 
 def test_callbacks_record_scores_of_the_iterates_and_leave_weights_unchanged():
     X, y = gaussian_problem(20, 500, seed=12)
-    kw = dict(learning_rate=0.1, max_iter=4000)
+    kw = dict(learning_rate=0.02, max_iter=10000)
     monitor = callback.ScoringMonitor(scoring=["r2"])
     with_cb = quiet_fit(
         ShallowReLURegressor(**kw).set_callbacks(callback.ProgressBar(), monitor), X, y
@@ -61,7 +61,7 @@ def test_callbacks_record_scores_of_the_iterates_and_leave_weights_unchanged():
     for row in rows[:-1]:  # the model after (task_id + 1) chunks, refitted directly
         partial = quiet_fit(
             ShallowReLURegressor(
-                learning_rate=0.1, max_iter=int(steps * (row["task_id"] + 1)), tol=0.0
+                learning_rate=0.02, max_iter=int(steps * (row["task_id"] + 1)), tol=0.0
             ),
             X,
             y,
@@ -71,9 +71,7 @@ def test_callbacks_record_scores_of_the_iterates_and_leave_weights_unchanged():
 
 def test_a_callback_can_stop_the_fit():
     X, y = gaussian_problem(20, 500, seed=12)
-    est = quiet_fit(
-        ShallowReLURegressor(learning_rate=0.1, max_iter=1000).set_callbacks(StopAfter(3)), X, y
-    )
+    est = quiet_fit(ShallowReLURegressor(max_iter=10000, tol=0.0).set_callbacks(StopAfter(3)), X, y)
     assert est.n_iter_ == 3 * MIN_CHUNK_STEPS
 
 

@@ -65,6 +65,9 @@ def test_records_match_a_direct_fit(serial):
     )
 
 
+@pytest.mark.filterwarnings(
+    "ignore::sklearn_relubias.exceptions.StrandedExampleWarning"
+)  # the direct fits
 def test_parameter_grid_shares_data(serial):
     """Both learning rates of every cell are fitted on that cell's own data.
 

@@ -34,6 +34,7 @@ def test_reference_gradient_matches_central_differences():
     np.testing.assert_allclose(ref.gradient(X, y, W, a), num, rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn_relubias.exceptions.DuplicateNeuronsWarning")
 @pytest.mark.nojit
 @pytest.mark.parametrize("solver", ["primal", "dual"])
 @pytest.mark.parametrize("init", ["zero", "random"])
@@ -65,6 +66,7 @@ def test_iterates_match_reference(solver, init, n_neurons, n, d):
     np.testing.assert_allclose(est.predict(X), ref.predict(X, Ws[-1], a), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn_relubias.exceptions.DuplicateNeuronsWarning")
 @pytest.mark.parametrize("init", ["zero", "random"])
 def test_dual_coef_spans_the_update(init):
     X, y = gaussian_problem(12, 40, seed=4)
@@ -265,6 +267,7 @@ def test_loss_curve_grows_with_the_run_not_with_max_iter():
     assert est.loss_curve_.shape == (est.n_iter_ + 1,)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn_relubias.exceptions.StrandedExampleWarning")
 def test_precomputed_gram_gives_the_same_fit():
     X, y = gaussian_problem(12, 300, seed=15)
     K = X @ X.T

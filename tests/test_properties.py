@@ -3,11 +3,18 @@
 import warnings
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+
+# Hypothesis draws arbitrary problems: stranded examples and zero-init copies are expected.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn_relubias.exceptions.StrandedExampleWarning"),
+    pytest.mark.filterwarnings("ignore::sklearn_relubias.exceptions.DuplicateNeuronsWarning"),
+]
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -14,6 +14,11 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
 
+# Workflow tests on small random data, where gradient descent may strand an example.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn_relubias.exceptions.StrandedExampleWarning"
+)
+
 ESTIMATORS = [
     ShallowReLURegressor(learning_rate=0.5, init="random", random_state=0),
     MinNormReLURegressor(n_neurons=2),

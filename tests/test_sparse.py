@@ -8,6 +8,11 @@ from scipy import sparse
 
 from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
 
+# Sparse-input tests on random data, where gradient descent may strand an example.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn_relubias.exceptions.StrandedExampleWarning"
+)
+
 
 def sparse_problem(n, d, density, seed):
     rng = np.random.default_rng(seed)

@@ -264,7 +264,12 @@ def make_adversarial_regression(
     >>> from sklearn_relubias import ShallowReLURegressor
     >>> from sklearn_relubias.datasets import make_adversarial_regression
     >>> X, y = make_adversarial_regression(random_state=0)
-    >>> reg = ShallowReLURegressor(n_neurons=1).fit(X, y)
+    >>> import pytest
+    >>> from sklearn_relubias.exceptions import StrandedExampleWarning
+    >>> with pytest.warns(StrandedExampleWarning):  # the positive example is stranded
+    ...     reg = ShallowReLURegressor(n_neurons=1).fit(X, y)
+    >>> reg.stranded_indices_.tolist()
+    [0]
     >>> bool(reg.activation_pattern_.any()), bool(reg.min_norm_gap_ > 0.9)
     (False, True)
     """
