@@ -11,7 +11,7 @@ from scipy import linalg, sparse
 from scipy.sparse.linalg import lsqr
 
 from ._base import forward
-from ._dual_qp import kkt_residual, solve_min_norm
+from ._dual_qp import DualFactor, solve_min_norm
 from ._linalg import gram, pre_activations, span
 from ._primal_qp import solve_min_norm_primal
 
@@ -88,7 +88,9 @@ def min_norm_reference(X, y, a, *, sample_weight=None, gram_matrix=None, tol=1e-
     MinNormFit
         ``weights`` (n_neurons, n_features); ``dual_coef`` (n_samples,
         n_neurons) with ``weights == dual_coef.T @ X`` (the multipliers on the
-        dual path, the minimum-norm such coefficients on the primal path);
+        dual path, where the identity holds to about ``cond(X) eps`` relative
+        when X is ill-conditioned; the minimum-norm such coefficients on the
+        primal path);
         ``active`` (n_samples, n_neurons), the rows each neuron fits with a
         positive value, read from the program's structure (rows on the kink
         ``<w, x_i> = 0`` are inactive, whatever the sign rounding gives them);
@@ -102,18 +104,22 @@ def min_norm_reference(X, y, a, *, sample_weight=None, gram_matrix=None, tol=1e-
     if sample_weight is not None:
         return _weighted_dual_reference(X, y, a, sample_weight, gram_matrix, tol)
     K = gram(X) if gram_matrix is None else gram_matrix
+    factor = DualFactor(K, X)  # K when well conditioned, else a factor of X (cond(X) accuracy)
     dual_coef = np.zeros((n, a.shape[0]))
+    weights = np.zeros((a.shape[0], d))
     active = np.zeros(dual_coef.shape, dtype=bool)
     n_iter, interpolates, kkt = 0, True, 0.0
     for sign, group, share in _groups(a):
-        sol = solve_min_norm(sign * y, K, tol=tol)
-        fitted = K @ sol.coef
+        sol = solve_min_norm(sign * y, K, factor=factor, tol=tol)
         n_iter += sol.n_iter
         interpolates &= sol.interpolates
-        kkt = max(kkt, kkt_residual(fitted, sol.coef, sol.targets, sol.equality))
+        kkt = max(kkt, sol.kkt)  # measured on the original program, with products by X
         dual_coef[:, group] = np.outer(sol.coef, share)
+        # X^T c on the "gram" route; from X's orthogonal factor otherwise (X^T c is
+        # then accurate to cond(X) eps normwise only, see _dual_qp)
+        weights[group] = np.outer(share, sol.weights)
         active[:, group] = (sol.equality & (sol.targets > 0))[:, None]
-    return MinNormFit(span(dual_coef, X), dual_coef, active, n_iter, bool(interpolates), kkt)
+    return MinNormFit(weights, dual_coef, active, n_iter, bool(interpolates), kkt)
 
 
 def _groups(a):

@@ -62,20 +62,18 @@ class MinNormReLURegressor(_BaseReLURegressor):
         n_features``): the estimator then returns the minimum-norm minimiser of
         the convex surrogate ``sum_{y_i > 0} (<w, x_i> - y_i)^2 +
         sum_{y_i <= 0} max(<w, x_i>, 0)^2`` (per neuron group, with ``-y`` for
-        the negative group). When ``n_samples >= n_features`` this is solved
-        on the weights, exactly. When ``n_samples < n_features`` but
-        ``K = X X^T`` is singular (duplicated or dependent rows) the dual
-        solver works on ``K + mu I`` with ``mu = 1e-10 max(diag K)`` (the
-        vanishing ridge that selects that minimiser), accurate to about 1e-6
-        relative instead of to rounding.
+        the negative group), solved exactly on the weights. This is also the
+        route when ``n_samples < n_features`` but X is rank deficient
+        (duplicated or dependent rows; a singular value of X below
+        ``eps max(n, d) sigma_max``).
     kkt_residual_ : float
-        Largest relative violation of the KKT conditions of the program that
-        was solved. Dual path: primal feasibility, sign of the multipliers,
-        complementarity; when ``interpolates_`` is False, of the program
-        whose equality rows are fitted to the surrogate minimiser's values.
-        Primal path: the largest constraint violation relative to ``max|y|``
-        when ``interpolates_``; otherwise the relative stationarity of the
-        surrogate, ``||X^T S r|| / (||S^{1/2} X||_F ||S^{1/2} r||)``.
+        Largest relative violation of the optimality conditions of the
+        original program, computed from ``X @ w`` and ``y`` (never from the
+        solver's own targets). When ``interpolates_``: feasibility on the
+        fitted and the other rows (relative to ``max|y|``), and on the dual
+        path the multipliers' signs, complementarity and stationarity.
+        Otherwise: the relative stationarity of the surrogate,
+        ``||X^T S r|| / (||S^{1/2} X||_F ||S^{1/2} r||)``.
     intercept_ : float
         The constant added to the network's output (0.0 unless
         ``fit_intercept=True``).
