@@ -32,6 +32,13 @@ def gram(X):
     return K
 
 
+def scale_rows(X, factors):
+    """Return ``diag(factors) X`` (a new array; CSR for sparse X, float64 for dense)."""
+    if sparse.issparse(X):
+        return X.multiply(factors[:, None]).tocsr()
+    return X * factors[:, None]
+
+
 def pre_activations(X, W):
     """Return ``X W^T`` (n_samples, n_neurons) in float64."""
     if sparse.issparse(X) or X.dtype == np.float64:
@@ -108,8 +115,7 @@ def weighted_top_eigenvalue(weights, *, X=None, K=None):
             return top_eigenvalue(M * weights[0] if uniform else M * np.outer(root, root))
         if uniform:
             return top_eigenvalue(gram(X.T) * weights[0])
-        scaled = X.multiply(root[:, None]).tocsr() if sparse.issparse(X) else X * root[:, None]
-        return top_eigenvalue(gram(scaled.T))
+        return top_eigenvalue(gram(scale_rows(X, root).T))
 
     def X_times(v):
         return pre_activations(X, v[None, :])[:, 0]

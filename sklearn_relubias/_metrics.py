@@ -12,7 +12,7 @@ from scipy.sparse.linalg import lsqr
 
 from ._base import forward
 from ._dual_qp import DualFactor, solve_min_norm
-from ._linalg import gram, pre_activations, span
+from ._linalg import gram, pre_activations, scale_rows, span
 from ._primal_qp import solve_min_norm_primal
 
 
@@ -167,10 +167,7 @@ def _weighted_dual_reference(X, y, a, sample_weight, gram_matrix, tol):
     """
     keep = np.flatnonzero(sample_weight > 0)
     root = np.sqrt(sample_weight[keep])
-    X_keep = X[keep]
-    X_keep = (
-        X_keep.multiply(root[:, None]).tocsr() if sparse.issparse(X) else X_keep * root[:, None]
-    )
+    X_keep = scale_rows(X[keep], root)
     K_keep = None
     if gram_matrix is not None:
         K_keep = gram_matrix[np.ix_(keep, keep)] * np.outer(root, root)
