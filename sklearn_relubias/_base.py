@@ -23,11 +23,17 @@ FLOAT_DTYPES = (np.float64, np.float32)
 SPARSE_FORMATS = ("csr", "csc")
 
 
+# Largest ratio of output-weight magnitudes: both a_j^2 / max(a)^2 and sums of
+# squares stay normal float64 numbers (2**-800 > 2**-1022).
+_MAX_OUTPUT_WEIGHT_SPREAD = 2.0**400
+
+
 def resolve_output_weights(output_weights, n_neurons):
     """Return the output weights ``a`` as a float64 array of shape (n_neurons,).
 
     'balanced' gives +1, -1, +1, ... (0-based even indices positive), 'positive'
-    gives all +1; an array must have ``n_neurons`` finite nonzero entries.
+    gives all +1; an array must have ``n_neurons`` finite nonzero entries within a factor
+    ``2**400`` of each other.
     """
     if isinstance(output_weights, str):
         if output_weights == "positive":
@@ -41,6 +47,13 @@ def resolve_output_weights(output_weights, n_neurons):
         )
     if not np.all(np.isfinite(a)) or np.any(a == 0):
         raise ValueError(f"output_weights must be finite and nonzero, got {a}.")
+    spread = np.max(np.abs(a)) / np.min(np.abs(a))
+    if spread > _MAX_OUTPUT_WEIGHT_SPREAD:
+        raise ValueError(
+            f"output_weights span a factor {spread:.1e} between their largest and smallest "
+            f"magnitude; above 2**{int(np.log2(_MAX_OUTPUT_WEIGHT_SPREAD))} the squares the "
+            "step size and the minimum-norm split need underflow or overflow in float64."
+        )
     return a
 
 

@@ -88,6 +88,7 @@ import numpy as np
 from scipy import sparse
 
 from ._linalg import pre_activations, span
+from ._memory import require
 from ._primal_qp import _BLOCK_ENTRIES, solve_min_norm_primal
 
 _EPS = np.finfo(np.float64).eps
@@ -179,6 +180,15 @@ class DualFactor:
             s = np.sqrt(np.maximum(lam[::-1], 0.0))
             self._deficient(V[:, ::-1], s, None, s * s > 10 * n * _EPS * lam[-1])
             return
+        n_features = X.shape[1]
+        width = _RowSpaceQR.block_width(n)
+        blocks = -(-n_features // width)
+        require(  # stacked blocks and their raw QR copy, plus the kept factors
+            8 * n * (2 * (n + min(width, n_features)) + n * blocks),
+            f"X is ill-conditioned (cond(X X^T) = {self.cond:.1e}), so the minimum-norm "
+            f"program factors X^T ({n_features} x {n}) by blocks, which",
+            "subsample the rows, or standardise X so that cond(X X^T) <= 1e4.",
+        )
         self.qr = _RowSpaceQR(X)
         R = self.qr.R  # X = R^T Q^T
         s = np.linalg.svd(R, compute_uv=False)
@@ -320,7 +330,7 @@ class _RowSpaceQR:
             norms = np.sqrt(norms)
         order = np.argsort(-norms, kind="stable")
         order = order[norms[order] > 0]
-        width = max(_BLOCK_ENTRIES // max(n, 1), 8 * n, 1)
+        width = self.block_width(n)
         self.X, self.n, self.d = X, n, d
         self.blocks = [order[i : i + width] for i in range(0, order.size, width)]
         self.factors = []  # running factor before each block
@@ -329,6 +339,11 @@ class _RowSpaceQR:
             self.factors.append(R)
             R = np.linalg.qr(self._stacked(R, cols), mode="r")
         self.R = R
+
+    @staticmethod
+    def block_width(n):
+        """Columns of X per block: at least ``8 n`` and about 4 MB."""
+        return max(_BLOCK_ENTRIES // max(n, 1), 8 * n, 1)
 
     def _stacked(self, R, cols):
         """``[R; X[:, cols]^T]`` in float64."""

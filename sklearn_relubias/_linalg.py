@@ -11,6 +11,8 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 # Columns per block when a float32 X is upcast to form a float64 Gram matrix:
 # bounds the temporary copy to n_samples * _BLOCK * 8 bytes.
 _BLOCK = 4096
+# Entries of the sparse product per row block of a sparse Gram matrix.
+_SPARSE_BLOCK = 2**22
 
 
 def _blocks(X):
@@ -22,8 +24,15 @@ def _blocks(X):
 def gram(X):
     """Return ``K = X X^T`` as a dense float64 array."""
     if sparse.issparse(X):
-        X = X.astype(np.float64)
-        return (X @ X.T).toarray(order="C")
+        # row blocks, so that the sparse product (12 bytes per stored entry,
+        # up to n^2 of them) never holds more than about _SPARSE_BLOCK entries
+        X = X.tocsr().astype(np.float64)
+        XT = X.T.tocsc()
+        K = np.empty((X.shape[0], X.shape[0]))
+        rows = max(_SPARSE_BLOCK // max(X.shape[0], 1), 1)
+        for start in range(0, X.shape[0], rows):
+            (X[start : start + rows] @ XT).toarray(out=K[start : start + rows])
+        return K
     if X.dtype == np.float64:
         return X @ X.T
     K = np.zeros((X.shape[0], X.shape[0]))

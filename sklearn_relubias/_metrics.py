@@ -4,6 +4,7 @@ Estimators, :func:`~sklearn_relubias.experiments.gap_sweep`, the Displays
 and the ``relubias`` command all take these quantities from here.
 """
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -13,7 +14,9 @@ from scipy.sparse.linalg import lsqr
 from ._base import forward
 from ._dual_qp import DualFactor, solve_min_norm
 from ._linalg import gram, pre_activations, scale_rows, span
+from ._memory import check_min_norm
 from ._primal_qp import solve_min_norm_primal
+from .exceptions import UnfittableRowsWarning
 
 
 def _scaled_norms(W, W_ref):
@@ -99,6 +102,7 @@ def min_norm_reference(X, y, a, *, sample_weight=None, gram_matrix=None, tol=1e-
         the largest relative KKT residual over the groups.
     """
     n, d = X.shape
+    check_min_norm(n, d, "subsample the rows, or reduce the features.")
     if n >= d:
         return _primal_reference(X, y, a, sample_weight, tol, dual_coef)
     if sample_weight is not None:
@@ -214,6 +218,37 @@ def active_least_squares_weights(X, W, *, gram_matrix=None):
 def training_loss(X, y, W, a):
     """``1/(2n) sum_i (f(x_i) - y_i)^2``."""
     return 0.5 * float(np.mean((forward(X, W, a) - y) ** 2))
+
+
+def unfittable_rows(X, y, a, sample_weight=None):
+    """Return the indices of all-zero rows of X that some neuron group must fit.
+
+    ``<w, 0> = 0`` for every ``w``, so an example with ``x_i = 0`` and
+    ``y_i > 0`` (``< 0``) is out of reach of the neurons with positive
+    (negative) output weights, whose label-sign region must fit it; rows with
+    zero sample weight do not count. Such rows are why no interpolant exists.
+    """
+    if sparse.issparse(X):
+        zero = np.asarray(abs(X).sum(axis=1)).ravel() == 0
+    else:
+        zero = ~np.any(X, axis=1)
+    must_fit = np.where(y > 0, np.any(a > 0), np.where(y < 0, np.any(a < 0), False))
+    if sample_weight is not None:
+        must_fit &= sample_weight > 0
+    return np.flatnonzero(zero & must_fit)
+
+
+def warn_if_unfittable(rows):
+    """Warn once, naming the all-zero rows that make interpolation impossible."""
+    if rows.size:
+        shown = ", ".join(map(str, rows[:10])) + (", ..." if rows.size > 10 else "")
+        warnings.warn(
+            f"{rows.size} row(s) of X are all zero but have a target the network must fit "
+            f"(indices {shown}): every neuron outputs 0 on them, so no network interpolates "
+            "the data (MinNormReLURegressor: interpolates_ is False). Drop these rows.",
+            UnfittableRowsWarning,
+            stacklevel=5,
+        )
 
 
 def stranded_examples(y, a, active):

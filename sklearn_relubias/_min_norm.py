@@ -2,8 +2,10 @@
 
 from numbers import Real
 
+import numpy as np
+
 from ._base import _BaseReLURegressor, restore_on_error
-from ._metrics import min_norm_reference
+from ._metrics import min_norm_reference, unfittable_rows, warn_if_unfittable
 from ._rescale import Rescaling
 from .utils._sklearn_compat import Interval, _fit_context
 
@@ -36,7 +38,9 @@ class MinNormReLURegressor(_BaseReLURegressor):
         (with scaled X) is usually what you want.
     tol : float, default=1e-12
         Relative tolerance for the solver's rank, feasibility and sign
-        decisions.
+        decisions, in ``[eps, 1)`` with ``eps = 2.2e-16``: below float64's
+        rounding a tolerance cannot be met, and its decisions would flip on
+        rounding errors.
 
     Attributes
     ----------
@@ -130,7 +134,7 @@ class MinNormReLURegressor(_BaseReLURegressor):
 
     _parameter_constraints: dict = {
         **_BaseReLURegressor._parameter_constraints,
-        "tol": [Interval(Real, 0, None, closed="neither")],
+        "tol": [Interval(Real, np.finfo(np.float64).eps, 1, closed="left")],
     }
 
     def __init__(self, n_neurons=2, output_weights="balanced", fit_intercept=False, tol=1e-12):
@@ -167,6 +171,8 @@ class MinNormReLURegressor(_BaseReLURegressor):
         sol = min_norm_reference(
             Xs, ys, scaling.output_weights(a), sample_weight=sample_weight, tol=self.tol
         )
+        if not sol.interpolates:
+            warn_if_unfittable(unfittable_rows(X, y, a, sample_weight))
         self.output_weights_ = a
         self.intercept_ = intercept
         self.dual_coef_ = scaling.coef_out(sol.dual_coef)

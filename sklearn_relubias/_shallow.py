@@ -10,7 +10,15 @@ from sklearn.utils import check_random_state
 from ._base import _BaseReLURegressor, check_gram, restore_on_error
 from ._callbacks import CallbackSupportMixin, ChunkReporter
 from ._gd import Status, make_problem, run_gd
-from ._metrics import distance, min_norm_reference, relative_distance, stranded_examples
+from ._memory import check_min_norm
+from ._metrics import (
+    distance,
+    min_norm_reference,
+    relative_distance,
+    stranded_examples,
+    unfittable_rows,
+    warn_if_unfittable,
+)
 from ._rescale import Rescaling
 from .exceptions import DuplicateNeuronsWarning, StrandedExampleWarning
 from .utils._sklearn_compat import Interval, StrOptions, _fit_context
@@ -282,6 +290,8 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             W_start = self._initial_weights(a.shape[0], n_features)
             C_prev = np.zeros((n_samples, a.shape[0]))
             self._warn_if_copies(a)
+        if self.compute_min_norm_gap:  # before gradient descent spends any time
+            check_min_norm(*X.shape, "set compute_min_norm_gap=False to fit without the gap.")
         scaling = Rescaling(X, y, a)
         Xs, ys = scaling.data(X, y)
         a_s = scaling.output_weights(a)
@@ -318,9 +328,11 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             chunk_steps=reporter.chunk_steps,
         )
         self._warn_on_status(res.status, res.n_iter)
+        unfittable = unfittable_rows(X, y, a, sample_weight)
+        warn_if_unfittable(unfittable)
         stranded = np.empty(0, dtype=np.intp)
-        if res.status == Status.CONVERGED:
-            stranded = stranded_examples(ys, a, res.activation_pattern)
+        if res.status == Status.CONVERGED:  # examples GD could fit but will not
+            stranded = np.setdiff1d(stranded_examples(ys, a, res.activation_pattern), unfittable)
             _warn_if_stranded(stranded)
 
         if not warm:

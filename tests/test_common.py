@@ -5,10 +5,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
 
-# scikit-learn's checks fit on arbitrary data, where gradient descent may strand an example.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn_relubias.exceptions.StrandedExampleWarning"
-)
+# scikit-learn's checks fit on arbitrary data, where gradient descent may strand an
+# example and sparse inputs have all-zero rows.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn_relubias.exceptions.StrandedExampleWarning"),
+    pytest.mark.filterwarnings("ignore::sklearn_relubias.exceptions.UnfittableRowsWarning"),
+]
 
 ESTIMATORS = [
     ShallowReLURegressor(max_iter=300, learning_rate=1.0, tol=1e-6),

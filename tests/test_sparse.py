@@ -8,10 +8,12 @@ from scipy import sparse
 
 from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
 
-# Sparse-input tests on random data, where gradient descent may strand an example.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn_relubias.exceptions.StrandedExampleWarning"
-)
+# Sparse-input tests on random data, where gradient descent may strand an example and
+# some rows are empty.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn_relubias.exceptions.StrandedExampleWarning"),
+    pytest.mark.filterwarnings("ignore::sklearn_relubias.exceptions.UnfittableRowsWarning"),
+]
 
 
 def sparse_problem(n, d, density, seed):

@@ -10,6 +10,6 @@ Estimators import from here only, never from a backend.
 """
 
 from ._driver import GDResult, Status, run_gd
-from ._problem import GDProblem, make_problem, use_dual
+from ._problem import GDProblem, make_problem
 
-__all__ = ["GDProblem", "GDResult", "Status", "make_problem", "run_gd", "use_dual"]
+__all__ = ["GDProblem", "GDResult", "Status", "make_problem", "run_gd"]

@@ -13,6 +13,7 @@ import numpy as np
 from scipy import sparse
 
 from .._linalg import gram, pre_activations, weighted_top_eigenvalue
+from .._memory import use_dual
 
 
 def _kernel_array(x):
@@ -68,13 +69,6 @@ def make_operator(X, *, dual, gram_matrix=None):
     return DataOperator(_kernel_array(X))
 
 
-def use_dual(solver, n_samples, n_features):
-    """Whether to iterate in the data span (O(n^2 m) per step) or in weight space."""
-    if solver == "auto":
-        return n_samples < n_features
-    return solver == "dual"
-
-
 @dataclass(frozen=True)
 class GDProblem:
     """One gradient-descent problem: minimise ``1/2 sum_i w_i (f(x_i) - y_i)^2``.
@@ -125,7 +119,9 @@ def make_problem(X, y, a, W0, *, learning_rate, solver="auto", sample_weight=Non
     learning_rate : float
         Step relative to the curvature bound, in (0, 2).
     solver : {'auto', 'primal', 'dual'}, default='auto'
-        Operator choice (see :func:`use_dual`).
+        Operator choice (see :func:`~sklearn_relubias._memory.use_dual`:
+        ``'auto'`` iterates on the Gram matrix when ``n_samples <
+        n_features`` and it fits in memory).
     sample_weight : ndarray of shape (n_samples,), default=None
         Non-negative weights with a positive sum; None for equal weights.
     gram : ndarray of shape (n_samples, n_samples), default=None
@@ -140,7 +136,8 @@ def make_problem(X, y, a, W0, *, learning_rate, solver="auto", sample_weight=Non
         weights = np.full(n_samples, 1.0 / n_samples)
     else:
         weights = sample_weight / np.sum(sample_weight)
-    operator = make_operator(X, dual=use_dual(solver, *X.shape), gram_matrix=gram)
+    dual = use_dual(solver, *X.shape, have_gram=gram is not None)
+    operator = make_operator(X, dual=dual, gram_matrix=gram)
     lam = operator.curvature(weights)
     eta = learning_rate / (np.dot(a, a) * lam) if lam > 0.0 else 0.0
     P0 = pre_activations(X, W0) if W0.any() else np.zeros((n_samples, a.shape[0]))

@@ -1,0 +1,101 @@
+"""Memory is checked before a square matrix is allocated (issue 10).
+
+The budget is half the memory the system reports as available; tests shrink
+it by replacing ``_memory.available_bytes``.
+"""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+from _reference import gaussian_problem
+from scipy import sparse
+
+from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor, _linalg, _memory
+from sklearn_relubias._gd import _problem, make_problem
+from sklearn_relubias._gd._problem import DataOperator, GramOperator
+from sklearn_relubias.exceptions import InsufficientMemoryError
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn_relubias.exceptions.StrandedExampleWarning"),
+    pytest.mark.filterwarnings("ignore::sklearn_relubias.exceptions.UnfittableRowsWarning"),
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+]
+
+
+def limit_memory(monkeypatch, nbytes):
+    """Pretend the system has ``nbytes`` available (the budget is half of it)."""
+    monkeypatch.setattr(_memory, "available_bytes", lambda: nbytes)
+
+
+def forbid(monkeypatch, module, name):
+    """Make ``module.name`` fail if called: the allocation must not be attempted."""
+
+    def fail(*args, **kwargs):
+        raise AssertionError(f"{name} was called")
+
+    monkeypatch.setattr(module, name, fail)
+
+
+def test_auto_solver_takes_the_primal_path_when_the_gram_matrix_does_not_fit(monkeypatch):
+    X, y = gaussian_problem(300, 1000, seed=0)  # K: 300^2 * 8 B = 703 KiB
+    W0, a = np.zeros((1, 1000)), np.ones(1)
+    assert isinstance(make_problem(X, y, a, W0, learning_rate=0.5).operator, GramOperator)
+    limit_memory(monkeypatch, 1_000_000)  # budget 500 kB < K
+    forbid(monkeypatch, _problem, "gram")
+    assert isinstance(make_problem(X, y, a, W0, learning_rate=0.5).operator, DataOperator)
+
+
+def test_explicit_dual_solver_that_cannot_fit_raises_before_allocating(monkeypatch):
+    X, y = gaussian_problem(300, 1000, seed=0)
+    limit_memory(monkeypatch, 1_000_000)
+    forbid(monkeypatch, _problem, "gram")
+    est = ShallowReLURegressor(solver="dual", compute_min_norm_gap=False)
+    with pytest.raises(InsufficientMemoryError, match=r"solver='dual'.*300 x 300.*703\.1 KiB"):
+        est.fit(X, y)
+
+
+def test_a_gap_that_cannot_fit_is_refused_before_gradient_descent(monkeypatch):
+    X, y = gaussian_problem(300, 1000, seed=0)
+    limit_memory(monkeypatch, 4_000_000)  # budget 2 MB: K fits, 4 K for the program do not
+    forbid(monkeypatch, _problem, "make_operator")
+    with pytest.raises(InsufficientMemoryError, match="compute_min_norm_gap=False"):
+        ShallowReLURegressor().fit(X, y)
+    with pytest.raises(InsufficientMemoryError, match=r"300 x 300"):
+        MinNormReLURegressor().fit(X, y)
+
+
+def test_the_factor_route_checks_its_blocks_before_allocating(monkeypatch):
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((10, 50)), rng.uniform(0.5, 1.5, 10)
+    X[:, 0] *= 1e6  # ill-conditioned: the dual program factors X^T
+    limit_memory(monkeypatch, 20_000)  # 4 K (3.2 kB) fit the 10 kB budget, the blocks do not
+    with pytest.raises(InsufficientMemoryError, match="ill-conditioned"):
+        MinNormReLURegressor(n_neurons=1).fit(X, y)
+
+
+def test_sparse_gram_matrix_by_row_blocks(monkeypatch):
+    X = sparse.random(50, 80, density=0.1, random_state=0, format="csc")
+    monkeypatch.setattr(_linalg, "_SPARSE_BLOCK", 7 * 50)  # 8 blocks of 7 rows
+    np.testing.assert_allclose(_linalg.gram(X), (X @ X.T).toarray(), rtol=1e-14, atol=1e-14)
+
+
+def test_huge_sparse_data_fits_without_a_square_matrix():
+    """Sparse 70,000 x 60,000 with 4 MB of data: the issue's MemoryError (60000, 60000)."""
+    rng = np.random.default_rng(0)
+    n, d, nnz = 70_000, 60_000, 250_000
+    X = sparse.csr_matrix(
+        (rng.standard_normal(nnz), (rng.integers(0, n, nnz), rng.integers(0, d, nnz))),
+        shape=(n, d),
+    )
+    y = rng.standard_normal(n)
+    with pytest.raises(InsufficientMemoryError, match=r"60000 x 60000.*compute_min_norm_gap"):
+        ShallowReLURegressor().fit(X, y)
+    tracemalloc.start()
+    try:
+        est = ShallowReLURegressor(compute_min_norm_gap=False, max_iter=5).fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert est.n_iter_ == 5
+    assert peak < 100 * 2**20  # the data is ~4 MB; a 60000^2 matrix would be 27 GiB
