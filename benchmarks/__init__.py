@@ -42,6 +42,12 @@ Cases
    process under a memory limit.
 8. Chunked gradient descent (Ctrl-C, callbacks): one kernel call vs the
    default chunks (~0.2 s each) vs callbacks set (100 chunks), one BLAS thread.
+9. Memory decisions: the GD path 'auto' takes and the minimum-norm route, the
+   package's memory estimates (``_memory``) vs the measured extra peak RSS of
+   ``min_norm_reference`` and of fits, each shape in a fresh process; plus a
+   simulated small memory budget (refusals before allocating).
+10. MinNormReLURegressor accuracy vs cond(X) (1 to 1e12) on planted problems
+   with a known answer, against the normal equations (cond^2) and lstsq.
 
 Every timed call gets a warm-up call first (reported separately; cold Numba
 compile and cache-load times are measured in fresh processes by case 5); the

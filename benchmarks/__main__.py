@@ -8,9 +8,11 @@ import traceback
 from pathlib import Path
 
 from . import (
+    _accuracy,
     _chunks,
     _gd_fit,
     _kernel_vs_blas,
+    _memory_paths,
     _min_norm_solve,
     _scaling,
     _sparse,
@@ -45,6 +47,32 @@ FULL = {
         "timeout_s": 1800,
     },
     8: {"sizes": [(200, 10_000), (20_000, 20)], "steps": 5000, "repeats": 5},
+    9: {  # (kind, n, d, ops, simulated MB available or 0): one child process per shape
+        "shapes": [
+            ("dense", 2000, 50, ["min_norm", "fit", "fit_nogap"], 0),
+            ("dense", 5000, 50, ["min_norm", "fit", "fit_nogap"], 0),
+            ("dense", 10_000, 50, ["min_norm", "fit", "fit_nogap"], 0),
+            ("dense", 2000, 20_000, ["min_norm", "fit", "fit_nogap"], 0),
+            ("dense", 5000, 20_000, ["min_norm", "fit", "fit_nogap"], 0),
+            ("sparse", 4000, 30_000, ["min_norm", "fit", "fit_nogap"], 0),
+            ("sparse", 20_000, 30_000, ["min_norm", "fit", "fit_nogap"], 0),
+            ("tall", 100_000, 5, ["min_norm", "fit", "fit_nogap"], 0),
+            ("illcond", 2000, 5000, ["min_norm", "fit"], 0),  # one block of columns
+            ("illcond", 500, 30_000, ["min_norm"], 0),  # 8 blocks of columns
+            ("dense", 5000, 20_000, ["fit_nogap", "fit_dual", "fit"], 64),
+        ],
+        "memory_limit_gib": 16,
+        "timeout_s": 900,
+        "refusal_max_mb": 4,
+    },
+    10: {
+        "conds": [10.0**k for k in range(13)],
+        "wide": (50, 200),
+        "tall": (400, 50),
+        "scaled": (10, 50),
+        "scale_exponents": list(range(11)),
+        "seed": 0,
+    },
 }
 
 QUICK = {
@@ -65,6 +93,26 @@ QUICK = {
     6: {"n": 300, "d": 20_000, "words_per_doc": 120, "max_iter": 500, "repeats": 2},
     7: {"sizes": [(5000, 20, 1)], "memory_limit_gib": 16, "timeout_s": 60},
     8: {"sizes": [(100, 2000)], "steps": 2000, "repeats": 3},
+    9: {
+        "shapes": [
+            ("dense", 800, 4000, ["min_norm", "fit", "fit_nogap"], 0),
+            ("sparse", 1200, 20_000, ["min_norm", "fit_nogap"], 0),
+            ("tall", 20_000, 5, ["min_norm", "fit"], 0),
+            ("illcond", 300, 6000, ["min_norm"], 0),  # 3 blocks of columns
+            ("dense", 3000, 5000, ["fit_nogap", "fit_dual", "fit"], 64),
+        ],
+        "memory_limit_gib": 16,
+        "timeout_s": 300,
+        "refusal_max_mb": 4,
+    },
+    10: {
+        "conds": [10.0**k for k in range(13)],
+        "wide": (50, 200),
+        "tall": (400, 50),
+        "scaled": (10, 50),
+        "scale_exponents": list(range(11)),
+        "seed": 0,
+    },
 }
 
 CASES = {
@@ -76,6 +124,8 @@ CASES = {
     6: _sparse.run,
     7: _tall.run,
     8: _chunks.run,
+    9: _memory_paths.run,
+    10: _accuracy.run,
 }
 
 

@@ -3,6 +3,7 @@
     python -m benchmarks._child scaling N D ITERS REPEATS
     python -m benchmarks._child cold_start N D
     python -m benchmarks._child default_fit N D GAP
+    python -m benchmarks._child memory_path KIND N D OP AVAILABLE_MB
 
 Heavy imports happen inside the functions so that ``cold_start`` can time them.
 """
@@ -162,12 +163,34 @@ def default_fit(n, d, gap):
     return {"fit_s": fit_s, "peak_rss": peak_rss_bytes(), "n_iter": est.n_iter_}
 
 
+def memory_path(kind, n, d, op, available_mb):
+    """Extra peak RSS of one op and the memory decisions taken (case 9).
+
+    See :func:`benchmarks._memory_paths.child_measure`.
+    """
+    from benchmarks._memory_paths import child_measure
+
+    return child_measure(kind, n, d, op, available_mb)
+
+
+def _arg(text):
+    """A number where the text is one (``"1e4"`` -> 10000), else the text itself."""
+    try:
+        return int(float(text))
+    except ValueError:
+        return text
+
+
 def main(argv):
     command, *args = argv
-    numbers = [int(float(a)) for a in args]
-    commands = {"scaling": scaling, "cold_start": cold_start, "default_fit": default_fit}
+    commands = {
+        "scaling": scaling,
+        "cold_start": cold_start,
+        "default_fit": default_fit,
+        "memory_path": memory_path,
+    }
     try:
-        result = commands[command](*numbers)
+        result = commands[command](*map(_arg, args))
     except MemoryError:  # under the parent's memory limit: a result, not a crash
         result = {"error": "MemoryError"}
     print(json.dumps(result))

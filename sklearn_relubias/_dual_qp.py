@@ -183,8 +183,8 @@ class DualFactor:
         n_features = X.shape[1]
         width = _RowSpaceQR.block_width(n)
         blocks = -(-n_features // width)
-        require(  # stacked blocks and their raw QR copy, plus the kept factors
-            8 * n * (2 * (n + min(width, n_features)) + n * blocks),
+        require(  # K, the kept factors and 4 stacked blocks (QR's two copies; case 9)
+            8 * n * (4 * (n + min(width, n_features)) + n * (blocks + 2)),
             f"X is ill-conditioned (cond(X X^T) = {self.cond:.1e}), so the minimum-norm "
             f"program factors X^T ({n_features} x {n}) by blocks, which",
             "subsample the rows, or standardise X so that cond(X X^T) <= 1e4.",

@@ -115,7 +115,9 @@ def weighted_top_eigenvalue(weights, *, X=None, K=None):
     uniform = bool(np.all(weights == weights[0]))
     if K is not None:
         if K.shape[0] <= _DENSE_EIG_MAX:
-            return top_eigenvalue(K * weights[0] if uniform else K * np.outer(root, root))
+            if uniform:  # no scaled copy of K
+                return top_eigenvalue(K) * weights[0]
+            return top_eigenvalue(K * np.outer(root, root))
         return _lanczos(lambda v: root * (K @ (root * v)), K.shape[0])
     n, d = X.shape
     if min(n, d) <= _DENSE_EIG_MAX:

@@ -18,13 +18,18 @@ from .exceptions import InsufficientMemoryError
 # Fraction of the available memory a single decision may plan to use.
 BUDGET_FRACTION = 0.5
 
-# Peak number of k x k float64 arrays alive at once on each path, measured with
-# benchmarks case 9 (the matrix itself plus the copies LAPACK and the active-set
-# solves make): the dual program holds K, a copy for its eigenvalues and a
-# free block with its LU factor; the primal program a d x d triangular factor,
-# its SVD and the stacked block being re-factored.
-GRAM_SQUARES = 1
-MIN_NORM_SQUARES = 4
+# Peak number of k x k float64 arrays alive at once, measured with benchmarks
+# case 9 (extra peak RSS over the data, fresh processes): dual gradient descent
+# holds K and, for its step size below n = 1000, a copy for eigvalsh (1.02 K
+# measured above n = 1000: K and a sparse row block); the dual minimum-norm
+# program K, a copy for its eigenvalues and free blocks (2.2 n^2 measured); the
+# primal program a d x d factor, its SVD and the block being re-factored, plus
+# row copies of X for its residuals, which grow with n: PRIMAL_XS copies of X
+# (3.3 measured at d = 50, 8.2 for a default fit at 100,000 x 5).
+GRAM_SQUARES = 2
+MIN_NORM_SQUARES = 3
+PRIMAL_SQUARES = 4
+PRIMAL_XS = 10
 
 
 def available_bytes():
@@ -103,13 +108,21 @@ def use_dual(solver, n_samples, n_features, *, have_gram=False):
     return solver == "dual"
 
 
+def min_norm_bytes(n_samples, n_features):
+    """Planned peak of the minimum-norm program: dual when ``n < d``, primal otherwise."""
+    if n_samples < n_features:
+        return square_bytes(n_samples, MIN_NORM_SQUARES)
+    return square_bytes(n_features, PRIMAL_SQUARES) + PRIMAL_XS * 8 * n_samples * n_features
+
+
 def check_min_norm(n_samples, n_features, advice):
-    """Raise before the minimum-norm program's ``min(n, d)`` squared matrices if they cannot fit."""
-    k = min(n_samples, n_features)
-    side = "Gram matrix (n_samples < n_features)" if n_samples < n_features else "factor"
+    """Raise before the minimum-norm program allocates what cannot fit."""
+    if n_samples < n_features:
+        what = f"its {n_samples} x {n_samples} Gram matrix and copies"
+    else:
+        what = f"its {n_features} x {n_features} factor and row copies of X"
     require(
-        square_bytes(k, MIN_NORM_SQUARES),
-        f"The minimum-norm program works on {MIN_NORM_SQUARES} {k} x {k} arrays"
-        f" (its {side}), which",
+        min_norm_bytes(n_samples, n_features),
+        f"The minimum-norm program ({what})",
         advice,
     )

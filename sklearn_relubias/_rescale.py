@@ -51,10 +51,17 @@ class Rescaling:
     y : ndarray of shape (n_samples,)
     a : ndarray of shape (n_neurons,), default=None
         Output weights (None: no output weights to rescale).
+    outputs : ndarray of shape (n_samples,), default=None
+        The network's outputs at its initial weights: the output scale is set
+        by them and y together, so that a random start far larger than the
+        targets does not overflow in internal units.
     """
 
-    def __init__(self, X, y, a=None):
-        self.kx, self.ky = _exponent(X), _exponent(y)
+    def __init__(self, X, y, a=None, outputs=None):
+        self.kx = _exponent(X)
+        if outputs is not None and np.all(np.isfinite(outputs)):
+            y = np.concatenate([y, outputs])
+        self.ky = _exponent(y)
         self.ka = 0 if a is None else _exponent(a)
 
     def output_weights(self, a):

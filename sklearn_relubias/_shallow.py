@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ._base import _BaseReLURegressor, check_gram, restore_on_error
+from ._base import _BaseReLURegressor, check_gram, forward, restore_on_error
 from ._callbacks import CallbackSupportMixin, ChunkReporter
 from ._gd import Status, make_problem, run_gd
 from ._memory import check_min_norm
@@ -292,7 +292,9 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             self._warn_if_copies(a)
         if self.compute_min_norm_gap:  # before gradient descent spends any time
             check_min_norm(*X.shape, "set compute_min_norm_gap=False to fit without the gap.")
-        scaling = Rescaling(X, y, a)
+        with np.errstate(over="ignore", invalid="ignore"):  # non-finite outputs are ignored
+            outputs = forward(X, W_start, a) if W_start.any() else None
+        scaling = Rescaling(X, y, a, outputs)
         Xs, ys = scaling.data(X, y)
         a_s = scaling.output_weights(a)
         problem = make_problem(

@@ -9,6 +9,11 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+# The variables above come too late when a plugin or --doctest-modules has already
+# loaded NumPy's BLAS; limit its pool directly as well.
+threadpool_limits(1)
 
 
 @pytest.fixture

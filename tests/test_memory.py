@@ -51,13 +51,13 @@ def test_explicit_dual_solver_that_cannot_fit_raises_before_allocating(monkeypat
     limit_memory(monkeypatch, 1_000_000)
     forbid(monkeypatch, _problem, "gram")
     est = ShallowReLURegressor(solver="dual", compute_min_norm_gap=False)
-    with pytest.raises(InsufficientMemoryError, match=r"solver='dual'.*300 x 300.*703\.1 KiB"):
+    with pytest.raises(InsufficientMemoryError, match=r"solver=.dual.*300 x 300.*1\.4 MiB"):
         est.fit(X, y)
 
 
 def test_a_gap_that_cannot_fit_is_refused_before_gradient_descent(monkeypatch):
     X, y = gaussian_problem(300, 1000, seed=0)
-    limit_memory(monkeypatch, 4_000_000)  # budget 2 MB: K fits, 4 K for the program do not
+    limit_memory(monkeypatch, 4_000_000)  # budget 2 MB: K fits, the 3 K of the program do not
     forbid(monkeypatch, _problem, "make_operator")
     with pytest.raises(InsufficientMemoryError, match="compute_min_norm_gap=False"):
         ShallowReLURegressor().fit(X, y)
@@ -69,7 +69,7 @@ def test_the_factor_route_checks_its_blocks_before_allocating(monkeypatch):
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((10, 50)), rng.uniform(0.5, 1.5, 10)
     X[:, 0] *= 1e6  # ill-conditioned: the dual program factors X^T
-    limit_memory(monkeypatch, 20_000)  # 4 K (3.2 kB) fit the 10 kB budget, the blocks do not
+    limit_memory(monkeypatch, 20_000)  # 3 K (2.4 kB) fit the 10 kB budget, the blocks do not
     with pytest.raises(InsufficientMemoryError, match="ill-conditioned"):
         MinNormReLURegressor(n_neurons=1).fit(X, y)
 

@@ -17,7 +17,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
 
 from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
-from sklearn_relubias.exceptions import UnfittableRowsWarning
+from sklearn_relubias.exceptions import StrandedExampleWarning, UnfittableRowsWarning
 
 # Bad and extreme inputs: gradient descent may strand an example; not what is tested here.
 pytestmark = pytest.mark.filterwarnings(
@@ -180,17 +180,37 @@ def test_read_only_memmap_as_joblib_passes_it(tmp_path):
 # -- divergence --------------------------------------------------------------
 
 
-def test_huge_random_init_takes_no_step():
-    """init_scale=1e200: the initial loss overflows; no step, a warning, no NaN anywhere."""
+def test_huge_random_init_trains_in_internal_units():
+    """init_scale=1e200: the outputs set the internal scale, so gradient descent runs.
+
+    The loss itself (~1e400 at the start, and rounding at that scale at the
+    end) is beyond float64 and recorded as inf, never NaN.
+    """
     est = ShallowReLURegressor(init="random", init_scale=1e200, random_state=0)
-    with pytest.warns(ConvergenceWarning, match="initial weights is not finite"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", StrandedExampleWarning)
         est.fit(X0, Y0)
+    assert est.n_iter_ > 0 and not np.any(np.isnan(est.loss_curve_))
+    assert est.loss_curve_[0] == np.inf
+    for name in ("hidden_weights_", "dual_coef_"):
+        assert np.all(np.isfinite(getattr(est, name)))
+    assert np.isfinite(est.min_norm_gap_) and np.all(np.isfinite(est.predict(X0)))
+
+
+def test_overflowing_init_takes_no_step():
+    """init_scale=1e308: the initial outputs overflow; no step, a warning, no NaN anywhere."""
+    est = ShallowReLURegressor(init="random", init_scale=1e308, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.warns(ConvergenceWarning, match="initial weights is not finite"):
+            est.fit(X0, Y0)
     assert est.n_iter_ == 0
     np.testing.assert_array_equal(est.hidden_weights_, est.init_hidden_weights_)
     np.testing.assert_array_equal(est.loss_curve_, [np.inf])
     for name in ("hidden_weights_", "dual_coef_"):
         assert np.all(np.isfinite(getattr(est, name)))
-    assert np.isfinite(est.min_norm_gap_) and np.all(np.isfinite(est.predict(X0[:, :])))
+    assert np.isfinite(est.min_norm_gap_)
 
 
 @pytest.mark.parametrize("dual", [True, False])
@@ -382,3 +402,29 @@ def test_extreme_output_weights_are_rescaled_exactly(Estimator):
     if Estimator is ShallowReLURegressor:
         assert huge.min_norm_gap_ == plain.min_norm_gap_
         np.testing.assert_array_equal(huge.loss_curve_, plain.loss_curve_)
+
+
+def test_random_start_far_above_tiny_targets_does_not_overflow():
+    """Found by the fuzzer: the output scale is set by y and the initial outputs together.
+
+    With y ~ 1e-152 alone setting the scale, the start's outputs (~500) became
+    ~1e154 in internal units and the loss overflowed to inf.
+    """
+    X, y = np.array([[527350.7692529]]), np.array([-4.03571951e-152])
+    est = ShallowReLURegressor(
+        n_neurons=1,
+        init="random",
+        init_scale=1e-3,
+        learning_rate=1e-3,
+        max_iter=1,
+        tol=0.0,
+        random_state=0,  # a positive start: the output is ~500
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    finite_fit(est)
+    W0 = est.init_hidden_weights_
+    expected = 0.5 * (max(X[0, 0] * W0[0, 0], 0.0) - y[0]) ** 2
+    assert est.loss_curve_[0] == pytest.approx(expected, rel=1e-12)

@@ -172,11 +172,15 @@ def run_gd(
         )
     if W is None:
         W = _weights_now(problem, W, C)()
+    loss_curve = np.concatenate(losses)
+    # a NaN loss only comes from overflowing outputs of opposite signs: the sum of
+    # squares is then beyond float64, which inf says
+    loss_curve[np.isnan(loss_curve)] = np.inf
     return GDResult(
         hidden_weights=W,
         dual_coef=C,
         activation_pattern=P > 0,
-        loss_curve=np.concatenate(losses),
+        loss_curve=loss_curve,
         n_iter=n_iter,
         status=status,
         stable_iter=stable_iter,

@@ -140,7 +140,8 @@ def make_problem(X, y, a, W0, *, learning_rate, solver="auto", sample_weight=Non
     operator = make_operator(X, dual=dual, gram_matrix=gram)
     lam = operator.curvature(weights)
     eta = learning_rate / (np.dot(a, a) * lam) if lam > 0.0 else 0.0
-    P0 = pre_activations(X, W0) if W0.any() else np.zeros((n_samples, a.shape[0]))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing start stops the fit
+        P0 = pre_activations(X, W0) if W0.any() else np.zeros((n_samples, a.shape[0]))
     return GDProblem(
         operator=operator,
         output_weights=_kernel_array(a),
