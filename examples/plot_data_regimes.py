@@ -1,7 +1,7 @@
 """
-======================================================
-Orthogonal, Gaussian and adversarial data side by side
-======================================================
+=================================================
+Orthogonal, Gaussian and stalled data side by side
+=================================================
 
 The paper of Lai, Wang, Tao and Muthukumar (COLT 2026) sits between two
 earlier results: on exactly orthogonal inputs gradient descent (GD) on a ReLU
@@ -22,7 +22,7 @@ and which examples end up active.
 #   ``n = 20`` exactly orthogonal inputs in ``d = 2000`` dimensions;
 # * Gaussian: :func:`~sklearn_relubias.datasets.make_high_dim_regression`,
 #   ``n = 20`` i.i.d. Gaussian inputs in ``d = 2000`` dimensions;
-# * adversarial: :func:`~sklearn_relubias.datasets.make_adversarial_regression`,
+# * stalled: :func:`~sklearn_relubias.datasets.make_stalled_regression`,
 #   four unit vectors in ``d = 2`` dimensions, one labelled +1 and three
 #   labelled -1 inside a narrow cone around it.
 #
@@ -37,16 +37,16 @@ import numpy as np
 
 from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
 from sklearn_relubias.datasets import (
-    make_adversarial_regression,
     make_high_dim_regression,
     make_orthogonal_regression,
+    make_stalled_regression,
 )
 from sklearn_relubias.plotting import PatternTimelineDisplay
 
 problems = {
     "orthogonal": make_orthogonal_regression(20, 2000, labels="gaussian", random_state=0),
     "Gaussian": make_high_dim_regression(20, 2000, labels="gaussian", random_state=0),
-    "adversarial": make_adversarial_regression(n_samples=4, n_features=2, random_state=0),
+    "stalled": make_stalled_regression(n_samples=4, n_features=2, random_state=0),
 }
 
 
@@ -95,7 +95,7 @@ plt.show()
 # exactly the positive examples. On the orthogonal inputs the pattern is
 # fixed after one step; on the Gaussian ones one negative example is briefly
 # active around step 12, and the pattern is fixed from step 13. ``W*`` is
-# active on the same examples. The adversarial timeline is empty: no example
+# active on the same examples. The stalled timeline is empty: no example
 # is ever active.
 #
 # The gaps differ for a reason that has nothing to do with the dimension. On
@@ -132,9 +132,9 @@ for name in ("orthogonal", "Gaussian"):
 # -0.10 and -0.025 in units of ``1/d``), the same sign as the frozen GD
 # coefficients, where on orthogonal inputs all of them are 0.
 #
-# The adversarial instance: GD dies after one step
+# The stalled instance: GD dies after one step
 # ------------------------------------------------
-# On the adversarial instance GD stops after a single step with every example
+# On the stalled instance GD stops after a single step with every example
 # inactive: it predicts 0 everywhere, its loss is 0.5 (all four labels
 # missed), while ``W*`` fits the positive example and reaches 0.375, the
 # smallest possible loss. The gap is close to 1, the gap of the zero weight
@@ -145,7 +145,7 @@ for name in ("orthogonal", "Gaussian"):
 # neuron along ``sum_i y_i x_i``. The three negative examples lie within
 # about 30 to 33 degrees of the positive one and outnumber it, so that
 # direction has a negative inner product with *every* example:
-X, y, gd, mn = fits["adversarial"]
+X, y, gd, mn = fits["stalled"]
 direction = y @ X
 print("<sum_i y_i x_i, x_j> for each example j:", np.round(X @ direction, 3))
 print("angles to x_+ (degrees):", np.round(np.degrees(np.arccos(X @ X[0])), 1))
@@ -200,7 +200,7 @@ ax.set_aspect("equal")
 ax.axhline(0, color="0.85", zorder=0)
 ax.axvline(0, color="0.85", zorder=0)
 ax.legend(loc="upper right", fontsize="small")
-ax.set_title("adversarial instance (d = 2)")
+ax.set_title("stalled instance (d = 2)")
 print(f"||w*|| = {np.linalg.norm(w_star):.3f}, <w*, x_j> = {np.round(X @ w_star, 3)}")
 plt.show()
 

@@ -32,10 +32,13 @@ size and shows no downward trend in ``d``. What does scale like
 #
 # * ``min_norm_gap``: ``||W_gd - W*|| / ||W*||``, GD against the minimum-norm
 #   global minimiser;
-# * ``active_ls_gap``: ``||W_gd - W_ls|| / ||W_ls||``, GD against the active
-#   least-squares reference ``W_ls``, the minimum-norm *linear* fit of the
-#   neuron's values on the examples it is active on at the end of training
-#   (:func:`~sklearn_relubias.experiments.active_least_squares_weights`);
+# * ``active_ls_gap``: ``||W_gd - W_ls|| / ||W_ls||``, GD against the
+#   label-sign least-squares reference ``W_ls``, the minimum-norm *linear*
+#   interpolant of the examples the neuron can fit (here the positive ones),
+#   ignoring the sign constraints on the others; it depends on the data only,
+#   not on the run (``final_active_ls_gap`` keeps the older reference built on
+#   GD's own final active set,
+#   :func:`~sklearn_relubias.experiments.active_least_squares_weights`);
 # * ``min_norm_to_active_ls``: ``||W_ls - W*|| / ||W*||``, the distance
 #   between the two references.
 import matplotlib.pyplot as plt

@@ -184,13 +184,19 @@ def _weighted_dual_reference(X, y, a, sample_weight, gram_matrix, tol):
 
 
 def active_least_squares_weights(X, W, *, gram_matrix=None):
-    """Minimum-norm linear fit of each neuron's own values on its active examples.
+    """Minimum-norm linear fit of each neuron's own values on GD's own final active set.
 
     For neuron ``j`` with active set ``A = {i : <w_j, x_i> > 0}`` this is
     ``argmin ||v||`` s.t. ``<v, x_i> = <w_j, x_i>`` for ``i`` in ``A``, i.e.
     ``v = X_A^T K_AA^+ X_A w_j``: the reference that ignores the sign
     constraints on the inactive examples. ``W`` minus this reference is what
     gradient descent kept from the examples it stopped fitting.
+
+    The active set is the one gradient descent ended with, so a run that left
+    an example stranded (inactive for every neuron that could fit it, see
+    :func:`stranded_examples`) drags this reference with it. To compare the
+    minimum-norm solution with a reference that does not depend on the run,
+    use :func:`label_sign_least_squares_weights`.
 
     Parameters
     ----------
@@ -213,6 +219,64 @@ def active_least_squares_weights(X, W, *, gram_matrix=None):
         if A.size:
             C[A, j] = linalg.lstsq(K[np.ix_(A, A)], P[A, j])[0]
     return span(C, X)
+
+
+def label_sign_least_squares_weights(X, y, a, *, gram_matrix=None):
+    """Minimum-norm linear interpolant of the examples each neuron can fit, by label sign.
+
+    A neuron with output weight ``a_j > 0`` can only produce positive outputs,
+    so the examples it can fit are ``F+ = {i : y_i > 0}``; one with ``a_j < 0``
+    fits ``F- = {i : y_i < 0}`` (``y_i a_j > 0`` in both cases). As in
+    :func:`min_norm_reference`, the neurons of a sign group share one vector:
+    ``w_j = |a_j| u / sum_{k in group} a_k^2``, with ``u`` the minimum-norm
+    solution of ``<u, x_i> = sign(a_j) y_i`` for ``i`` in the group's set,
+    i.e. ``u = X_F^+ (sign(a_j) y_F)``. The sign constraints
+    ``<u, x_i> <= 0`` on the other examples are dropped: this is the
+    minimum-norm program of the label-sign region without its inequalities,
+    so it equals ``W*`` whenever those happen to hold, and it does not depend
+    on any gradient-descent run (unlike
+    :func:`active_least_squares_weights`, which uses the run's final active
+    set).
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Training inputs.
+    y : ndarray of shape (n_samples,)
+        Targets.
+    a : ndarray of shape (n_neurons,)
+        Output weights (nonzero).
+    gram_matrix : ndarray of shape (n_samples, n_samples), default=None
+        ``X X^T`` if already computed; used only when
+        ``n_samples < n_features``. With ``n_samples >= n_features`` the fit
+        is a least-squares solve on the rows of X (memory ``O(n d)``, never
+        an ``n x n`` object).
+
+    Returns
+    -------
+    W_ls : ndarray of shape (n_neurons, n_features)
+        Zero rows for a group whose set of examples is empty.
+    """
+    n, d = X.shape
+    y = np.asarray(y, dtype=np.float64)
+    a = np.asarray(a, dtype=np.float64)
+    W_ls = np.zeros((a.shape[0], d))
+    for sign, group, share in _groups(a):
+        rows = np.flatnonzero(sign * y > 0)
+        if not rows.size:
+            continue
+        target = sign * y[rows]
+        X_rows = X[rows]
+        if n < d:  # dual: u = X_F^T K_FF^+ t, the minimum-norm interpolant
+            K = gram(X_rows) if gram_matrix is None else gram_matrix[np.ix_(rows, rows)]
+            u = span(linalg.lstsq(K, target)[0][:, None], X_rows)[0]
+        elif sparse.issparse(X_rows):
+            X_rows = X_rows.tocsr().astype(np.float64)
+            u = lsqr(X_rows, target, atol=1e-15, btol=1e-15, iter_lim=10 * (n + d))[0]
+        else:  # primal: the minimum-norm least-squares solution on the rows of X
+            u = linalg.lstsq(np.asarray(X_rows, dtype=np.float64), target)[0]
+        W_ls[group] = np.outer(share, u)
+    return W_ls
 
 
 def training_loss(X, y, W, a):

@@ -5,8 +5,13 @@ from _reference import gaussian_problem
 from joblib import parallel_config
 
 from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
-from sklearn_relubias.datasets import make_high_dim_regression
-from sklearn_relubias.experiments import active_least_squares_weights, gap_sweep
+from sklearn_relubias._metrics import label_sign_least_squares_weights, min_norm_reference
+from sklearn_relubias.datasets import (
+    make_high_dim_regression,
+    make_orthogonal_regression,
+    make_stalled_regression,
+)
+from sklearn_relubias.experiments import GapSweepResult, active_least_squares_weights, gap_sweep
 
 PARAMS = dict(
     n_samples=[8, 12],
@@ -50,19 +55,64 @@ def direct_fit(rec, X, y, init_seed):
     ).fit(X, y)
 
 
-def test_records_match_a_direct_fit(serial):
+def label_sign_oracle(X, y, a):
+    """W_ls from its definition, with numpy's pseudo-inverse: per sign group, u = X_F^+ (s y_F)."""
+    W = np.zeros((a.size, X.shape[1]))
+    for sign in (1.0, -1.0):
+        group = sign * a > 0
+        rows = sign * y > 0
+        if group.any() and rows.any():
+            u = np.linalg.pinv(X[rows]) @ (sign * y[rows])
+            W[group] = np.outer(np.abs(a[group]) / np.sum(a[group] ** 2), u)
+    return W
+
+
+@pytest.mark.filterwarnings("ignore::sklearn_relubias.exceptions.StrandedExampleWarning")
+@pytest.mark.parametrize("stuck", [False, True])
+def test_records_match_a_direct_fit(serial, stuck):
+    """A fit that reached the global minimum, and one that got stuck.
+
+    On a stuck fit GD's final active set misses a stranded example, so the
+    label-sign reference and the final-active-set one differ: the record must
+    use the former for ``active_ls_*`` / ``min_norm_to_active_ls*``.
+    """
     assert len(serial.records) == 2 * 2 * 2 * 2
-    rec = serial.records[5]
+    rec = next(r for r in serial.records if r["stuck"] == stuck)
     X, y, init_seed = cell_data(rec)
     est = direct_fit(rec, X, y, init_seed)
     assert rec["min_norm_gap"] == pytest.approx(est.min_norm_gap_, rel=1e-12)
     assert rec["n_iter"] == est.n_iter_
     assert rec["pattern_stable_iter"] == est.pattern_stable_iter_
+    W = est.hidden_weights_
     W_star = MinNormReLURegressor(n_neurons=2).fit(X, y).hidden_weights_
-    W_ls = active_least_squares_weights(X, est.hidden_weights_)
+    W_ls = label_sign_oracle(X, y, est.output_weights_)
+    norm = np.linalg.norm
+    assert rec["min_norm_distance"] == pytest.approx(norm(W - W_star), rel=1e-9)
+    assert rec["min_norm_norm"] == pytest.approx(norm(W_star), rel=1e-9)
+    assert rec["active_ls_gap"] == pytest.approx(norm(W - W_ls) / norm(W_ls), rel=1e-9)
+    assert rec["active_ls_distance"] == pytest.approx(norm(W - W_ls), rel=1e-9)
     assert rec["min_norm_to_active_ls"] == pytest.approx(
-        np.linalg.norm(W_ls - W_star) / np.linalg.norm(W_star), rel=1e-9
+        norm(W_ls - W_star) / norm(W_star), rel=1e-6
     )
+    assert rec["min_norm_to_active_ls_distance"] == pytest.approx(norm(W_ls - W_star), rel=1e-6)
+    W_gd_ls = active_least_squares_weights(X, W)
+    if stuck:  # the two references really differ here
+        assert norm(W_gd_ls - W_ls) > 1e-3 * norm(W_ls)
+    assert rec["final_active_ls_gap"] == pytest.approx(norm(W - W_gd_ls) / norm(W_gd_ls), rel=1e-9)
+    # isotropic N(0, I_d) inputs: lambda = (1, ..., 1), so trace = R = r0 = d
+    d = rec["n_features"]
+    assert (rec["trace"], rec["effective_rank"], rec["r0"]) == (d, d, d)
+    assert rec["spectrum_source"] == "generator"
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # stalled fits
+def test_stuck_flags_the_runs_with_a_stranded_example(serial):
+    # make_stalled_regression: the first step leaves the only positive example inactive
+    # for the single neuron, for good (see test_excess_loss_flags_...)
+    stuck = gap_sweep(4, 2, n_repeats=2, random_state=0, dataset=make_stalled_regression)
+    assert [(r["n_stranded"], r["stuck"]) for r in stuck.records] == [(1, True), (1, True)]
+    flags = [(r["stuck"], r["n_stranded"] > 0) for r in serial.records]
+    assert all(a == b for a, b in flags) and {a for a, _ in flags} == {True, False}
 
 
 @pytest.mark.filterwarnings(
@@ -210,17 +260,17 @@ def test_bad_arguments():
 
 
 def test_excess_loss_flags_runs_that_stop_above_the_global_minimum():
-    from sklearn_relubias.datasets import make_adversarial_regression
+    from sklearn_relubias.datasets import make_stalled_regression
 
     stuck = gap_sweep(
         4,
         2,
         n_repeats=3,
-        dataset=make_adversarial_regression,
+        dataset=make_stalled_regression,
         random_state=0,
         estimator_params={"n_neurons": 1},
     )
-    # make_adversarial_regression: y = (1, -1, -1, -1), the first step kills the single
+    # make_stalled_regression: y = (1, -1, -1, -1), the first step kills the single
     # neuron (f = 0, loss 4 / 8) while W* fits y = 1 and leaves the three -1 at f = 0
     # (loss 3 / 8): the excess is exactly 1 / (2 n) = 1/8, up to the rounding of W*.
     assert [r["excess_loss"] for r in stuck.records] == pytest.approx([1 / 8] * 3, abs=1e-12)
@@ -240,3 +290,138 @@ def test_excess_loss_flags_runs_that_stop_above_the_global_minimum():
     # ||g|| <= tol ||g_0|| leaves excess <= tol^2 cond(K) / 2 ~ 1e-24 (cond(K) ~ 1.2).
     # What remains is the rounding of two losses of order 1/2: a few eps.
     assert max(abs(r["excess_loss"]) for r in easy.records) < 1e-14
+
+
+@pytest.mark.parametrize("sparse_input", [False, True])
+@pytest.mark.parametrize(("n", "d"), [(12, 60), (40, 8)])  # dual path, primal path (n >= d)
+def test_label_sign_least_squares_reference(n, d, sparse_input):
+    from scipy import sparse
+
+    X, y = gaussian_problem(n, d, seed=5)
+    a = np.array([1.0, -2.0, 0.5, 3.0])  # groups {0, 2, 3} (sum a^2 = 10.25) and {1}
+    expected = label_sign_oracle(X, y, a)
+    Xin = sparse.csr_matrix(X) if sparse_input else X
+    W_ls = label_sign_least_squares_weights(Xin, y, a)
+    np.testing.assert_allclose(W_ls, expected, rtol=1e-8, atol=1e-10 * np.abs(expected).max())
+    if n < d:  # a given Gram matrix gives the same; the group fits its labels exactly
+        W_K = label_sign_least_squares_weights(X, y, a, gram_matrix=X @ X.T)
+        np.testing.assert_allclose(W_K, expected, rtol=1e-8, atol=1e-12)
+        pos = y > 0
+        np.testing.assert_allclose(X[pos] @ (a[[0, 2, 3]] @ W_ls[[0, 2, 3]]), y[pos], atol=1e-10)
+        np.testing.assert_allclose(X[~pos] @ (a[1] * W_ls[1]), y[~pos], atol=1e-10)
+
+
+def test_label_sign_reference_is_the_min_norm_solution_on_orthogonal_inputs():
+    """On orthogonal inputs u = sum_{i in F} y_i x_i / d has <u, x_k> = 0 off F: feasible, so W*."""
+    X, y = make_orthogonal_regression(10, 40, random_state=0)
+    a = np.array([1.0, -1.0, 2.0])
+    W_star = min_norm_reference(X, y, a).weights
+    W_ls = label_sign_least_squares_weights(X, y, a)
+    np.testing.assert_allclose(W_ls, W_star, atol=1e-12)
+    assert np.abs(W_star).max() > 0.01
+
+
+def test_spectrum_columns_come_from_the_generator_or_the_sample():
+    d = 300
+    res = gap_sweep(
+        6,
+        d,
+        n_repeats=1,
+        random_state=0,
+        dataset_params={"spectrum": "power_law", "exponent": 1.0},
+        estimator_params={"n_neurons": 1},
+    )
+    (rec,) = res.records
+    # lambda_k = c / k with c = d / H_d, H_d = sum_k 1/k: trace d, R = d^2 / sum lambda^2,
+    # r0 = d / lambda_1 = H_d
+    k = np.arange(1, d + 1)
+    H = np.sum(1.0 / k)
+    assert rec["spectrum_source"] == "generator"
+    assert rec["trace"] == pytest.approx(d, rel=1e-12)
+    assert rec["effective_rank"] == pytest.approx(H**2 / np.sum(1.0 / k**2), rel=1e-12)
+    assert rec["r0"] == pytest.approx(H, rel=1e-12)
+
+    rng = np.random.default_rng(0)
+    X_fixed = rng.standard_normal((5, 50)) * np.linspace(0.5, 2.0, 50)
+    y_fixed = rng.standard_normal(5)
+
+    def fixed(n_samples, n_features, random_state=None):  # no return_params: no spectrum
+        return X_fixed, y_fixed
+
+    (rec,) = gap_sweep(5, 50, n_repeats=1, random_state=0, dataset=fixed).records
+    sq = np.sum(X_fixed**2, axis=1)
+    pairs = [(i, k) for i in range(5) for k in range(5) if i != k]
+    trace_sq = sum(sq[i] * sq[k] for i, k in pairs)  # unbiased for (tr Sigma)^2 * n (n - 1)
+    frob_sq = sum((X_fixed[i] @ X_fixed[k]) ** 2 for i, k in pairs)  # tr Sigma^2 * n (n - 1)
+    assert rec["spectrum_source"] == "sample"
+    assert rec["trace"] == pytest.approx(np.mean(sq), rel=1e-12)
+    assert rec["effective_rank"] == pytest.approx(trace_sq / frob_sq, rel=1e-10)
+    assert np.isnan(rec["r0"])
+
+
+def planted_records(exponents, scale, stuck, seed):
+    """metric = scale * trace^e_t * R^e_R * exp(noise), noise orthogonal to the log design."""
+    cells = [
+        (t, r) for t in (100.0, 1000.0, 10000.0) for r in (10.0, 50.0, 250.0) for _ in range(3)
+    ]
+    design = np.array([[1.0, np.log(t), np.log(r)] for t, r in cells])
+    z = np.random.default_rng(seed).standard_normal(len(cells))
+    noise = 0.1 * (z - design @ np.linalg.lstsq(design, z, rcond=None)[0])
+    recs = [
+        {
+            "n_samples": 10,
+            "n_features": 20000,
+            "learning_rate": 0.1,
+            "trace": t,
+            "effective_rank": r,
+            "stuck": stuck,
+            "gap": scale * t ** exponents[0] * r ** exponents[1] * np.exp(e),
+        }
+        for (t, r), e in zip(cells, noise, strict=True)
+    ]
+    return recs, design, noise
+
+
+def test_slopes_on_any_columns_and_the_stuck_split():
+    """Two planted laws, one for the non-stuck and one for the stuck records.
+
+    With noise orthogonal to the design, least squares returns the planted
+    exponents exactly; the full factorial with equal replication makes the
+    centred log columns orthogonal, so each slope's 95% half-width is
+    ``t(0.975, dof) sqrt(||e||^2 / dof / S)``, ``S`` the column's sum of
+    squared deviations (as in the test above).
+    """
+    from scipy import stats
+
+    ok, design, noise = planted_records((-0.5, 0.25), 3.0, False, seed=1)
+    bad, _, _ = planted_records((1.0, -1.0), 2.0, True, seed=2)
+    res = GapSweepResult(ok + bad, ["learning_rate"], 0)
+    dof = len(ok) - 3
+    for stuck, truth in ((False, (-0.5, 0.25)), (True, (1.0, -1.0))):
+        rows = res.slopes("gap", variables=("trace", "effective_rank"), stuck=stuck)
+        assert [r["variable"] for r in rows] == ["trace", "effective_rank"]
+        assert all(r["n_fits"] == len(ok) and r["learning_rate"] == 0.1 for r in rows)
+        for row, true in zip(rows, truth, strict=True):
+            assert row["slope"] == pytest.approx(true, abs=1e-12)
+    rows = res.slopes("gap", variables=("trace", "effective_rank"), stuck=False)
+    for row, col in zip(rows, (1, 2), strict=True):
+        S = np.sum((design[:, col] - design[:, col].mean()) ** 2)
+        half = stats.t.ppf(0.975, dof) * np.sqrt(np.sum(noise**2) / dof / S)
+        assert row["ci_high"] - row["slope"] == pytest.approx(half, rel=1e-9)
+        assert row["slope"] - row["ci_low"] == pytest.approx(half, rel=1e-9)
+    mixed = res.slopes("gap", variables=("trace", "effective_rank"))
+    assert all(r["n_fits"] == 2 * len(ok) for r in mixed)
+    # n_samples and n_features take one value: the default call has nothing to fit
+    assert res.slopes("gap") == []
+    # a swept parameter as the variable: groups over the other swept parameters (none here)
+    by_lr = GapSweepResult(
+        [{**r, "learning_rate": lr, "gap": 0.7 * lr} for r in ok[:4] for lr in (1.0, 0.1, 0.01)],
+        ["learning_rate"],
+        0,
+    ).slopes("gap", variables="learning_rate")
+    assert len(by_lr) == 1 and "learning_rate" not in by_lr[0]
+    assert by_lr[0]["slope"] == pytest.approx(1.0, abs=1e-12)
+    with pytest.raises(ValueError, match="collinear"):
+        GapSweepResult([{**r, "n_features": r["trace"]} for r in ok], ["learning_rate"], 0).slopes(
+            "gap", variables=("trace", "n_features")
+        )

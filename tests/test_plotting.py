@@ -7,7 +7,8 @@ from _reference import gaussian_problem
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_relubias import ShallowReLURegressor
-from sklearn_relubias.experiments import gap_sweep
+from sklearn_relubias.experiments import GapSweepResult, gap_sweep
+from sklearn_relubias.experiments._gap_sweep import METRICS
 from sklearn_relubias.plotting import GapDisplay, PatternTimelineDisplay
 
 
@@ -95,3 +96,60 @@ def test_pattern_timeline_needs_a_recorded_fit(pyplot):
     X, y = gaussian_problem(5, 20)
     with pytest.raises(ValueError, match="record_pattern=True"):
         PatternTimelineDisplay.from_estimator(ShallowReLURegressor().fit(X, y))
+
+
+def records_for_display(same):
+    """Two learning rates whose metric is identical (``same``) or differs by a factor 2."""
+    recs = []
+    for d in (100, 400, 1600):
+        for r in range(3):
+            base = (1 + 0.1 * r) * np.sqrt(8 / d)
+            for lr in (1.0, 0.1):
+                value = base if same or lr == 1.0 else 2 * base
+                recs.append(
+                    {
+                        "n_samples": 8,
+                        "n_features": d,
+                        "repeat": r,
+                        "learning_rate": lr,
+                        **{m: value for m in METRICS},
+                        "stuck": False,
+                    }
+                )
+    return GapSweepResult(recs, ["learning_rate"], 0)
+
+
+def test_gap_display_draws_identical_curves_once(pyplot):
+    disp = GapDisplay.from_result(records_for_display(same=True), metric="min_norm_to_active_ls")
+    assert len(disp.lines_) == len(disp.bands_) == 1
+    assert disp.lines_[0].get_label().startswith("learning_rate=0.1, learning_rate=1.0 (identical)")
+    disp = GapDisplay.from_result(records_for_display(same=False), metric="min_norm_to_active_ls")
+    assert len(disp.lines_) == 2
+
+
+def test_gap_display_legend_outside_names_band_and_reference(pyplot, sweep):
+    disp = GapDisplay.from_result(sweep, legend="below")
+    labels = [t.get_text() for t in disp.legend_.get_texts()]
+    assert "sqrt(n/d) (slope -1/2)" in labels
+    assert "10%-90% quantiles over repeats" in labels
+    disp.figure_.canvas.draw()
+    renderer = disp.figure_.canvas.get_renderer()
+    legend_box = disp.legend_.get_window_extent(renderer)
+    # entirely below the axes, their tick labels and the axis label
+    assert legend_box.y1 < disp.ax_.xaxis.label.get_window_extent(renderer).y0
+    assert legend_box.y1 < disp.ax_.get_window_extent(renderer).y0
+    assert [t.get_text() for t in disp.ax_.get_xticklabels()] == ["100", "400", "1600"]
+    # y labels in plain numbers at 1-2-5 / 1-3 steps, more than one in the visible range
+    low, high = disp.ax_.get_ylim()
+    shown = [t for t in disp.ax_.get_yticklabels() if low <= t.get_position()[1] <= high]
+    assert len(shown) >= 2 and all(float(t.get_text()) > 0 for t in shown)
+    with pytest.raises(ValueError, match="legend"):
+        disp.plot(legend="top")
+
+
+def test_gap_display_orders_curves_by_key_whatever_the_record_order(pyplot):
+    res = records_for_display(same=False)  # learning_rate=1.0 comes first in the records
+    for recs in (res.records, res.records[::-1]):
+        shuffled = GapSweepResult(recs, res.swept, 0)
+        labels = [ln.get_label() for ln in GapDisplay.from_result(shuffled).lines_]
+        assert [lab.split(" ")[0] for lab in labels] == ["learning_rate=0.1", "learning_rate=1.0"]

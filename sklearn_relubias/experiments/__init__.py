@@ -1,6 +1,34 @@
-"""Reproducible sweeps of gradient descent against the minimum-norm solution."""
+"""Reproducible sweeps of gradient descent against the minimum-norm solution; the gap explained."""
 
-from .._metrics import active_least_squares_weights
+from .._metrics import active_least_squares_weights, label_sign_least_squares_weights
 from ._gap_sweep import GapSweepResult, gap_sweep
+from ._gram_sweep import gram_gap, gram_gap_sweep
+from ._theory import (
+    CATEGORIES,
+    ExtrapolationResult,
+    GapDecomposition,
+    GapPrediction,
+    critical_learning_rate,
+    gap_decomposition,
+    gradient_flow_limit,
+    predict_gap,
+    richardson_extrapolation,
+)
 
-__all__ = ["GapSweepResult", "active_least_squares_weights", "gap_sweep"]
+__all__ = [
+    "CATEGORIES",
+    "ExtrapolationResult",
+    "GapDecomposition",
+    "GapPrediction",
+    "GapSweepResult",
+    "active_least_squares_weights",
+    "critical_learning_rate",
+    "gap_decomposition",
+    "gap_sweep",
+    "gradient_flow_limit",
+    "gram_gap",
+    "gram_gap_sweep",
+    "label_sign_least_squares_weights",
+    "predict_gap",
+    "richardson_extrapolation",
+]

@@ -1,6 +1,7 @@
 """``gap_sweep``: many fits of ShallowReLURegressor, one flat record each."""
 
 import csv
+import inspect
 import itertools
 import time
 import warnings
@@ -15,13 +16,14 @@ from .._linalg import gram
 from .._metrics import (
     active_least_squares_weights,
     distance,
+    label_sign_least_squares_weights,
     min_norm_reference,
     relative_distance,
     stranded_examples,
     training_loss,
 )
 from .._shallow import ShallowReLURegressor
-from ..datasets import make_high_dim_regression, make_orthogonal_regression
+from ..datasets import make_high_dim_regression, make_orthogonal_regression, spectrum_stats
 from ..exceptions import StrandedExampleWarning
 from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 
@@ -31,8 +33,12 @@ _DATASETS = {"high_dim": make_high_dim_regression, "orthogonal": make_orthogonal
 METRICS = (
     "min_norm_gap",
     "min_norm_distance",
+    "min_norm_norm",
     "active_ls_gap",
+    "active_ls_distance",
     "min_norm_to_active_ls",
+    "min_norm_to_active_ls_distance",
+    "final_active_ls_gap",
     "pattern_stable_iter",
     "n_iter",
     "final_loss",
@@ -41,17 +47,62 @@ METRICS = (
 )
 
 
+def _draw(make, n, d, seed, dataset_params):
+    """Draw ``X, y`` and the covariance spectrum, if the generator returns one (else None).
+
+    A generator that accepts ``return_params`` is called with
+    ``return_params=True`` (which draws the same ``X, y``) and its spectrum is
+    read from the ``'spectrum'`` key of the returned dict.
+    """
+    try:
+        accepts = "return_params" in inspect.signature(make).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        accepts = False
+    if not accepts:
+        X, y = make(n, d, random_state=seed, **dataset_params)
+        return X, y, None
+    X, y, params = make(n, d, random_state=seed, return_params=True, **dataset_params)
+    return X, y, params.get("spectrum")
+
+
+def _spectrum_columns(spectrum, K):
+    """``trace``, ``effective_rank``, ``r0`` and where they come from.
+
+    From the generator's spectrum when there is one (``spectrum_source =
+    'generator'``); otherwise sample estimates (``'sample'``): the trace as
+    the mean squared row norm ``sum_i ||x_i||^2 / n`` and the effective rank
+    as the ratio of the unbiased pair estimates of ``(tr Sigma)^2`` and
+    ``tr Sigma^2`` (``sum_{i != k} ||x_i||^2 ||x_k||^2`` over
+    ``sum_{i != k} <x_i, x_k>^2``), both for zero-mean rows; ``r0`` needs the
+    top eigenvalue, which ``n << d`` examples do not estimate, and is NaN.
+    The effective rank is NaN too with a single example.
+    """
+    if spectrum is not None:
+        return {**spectrum_stats(spectrum), "spectrum_source": "generator"}
+    sq = np.diag(K).astype(np.float64)
+    n = sq.shape[0]
+    trace = float(np.mean(sq))
+    rank = np.nan
+    if n > 1:
+        cross = float(np.sum(K**2) - np.sum(sq**2))  # sum over i != k of <x_i, x_k>^2
+        if cross > 0:
+            rank = float(np.sum(sq) ** 2 - np.sum(sq**2)) / cross
+    return {"trace": trace, "effective_rank": rank, "r0": np.nan, "spectrum_source": "sample"}
+
+
 def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params, params):
     """All fits of one ``(n, d, repeat)`` cell (runs in a worker).
 
-    The data set, its Gram matrix (handed to every fit) and the minimum-norm
-    solution (once per output-weight setting) are computed once and shared
-    by every point of the parameter grid.
+    The data set, its Gram matrix (handed to every fit), its spectrum
+    statistics, and the minimum-norm and label-sign least-squares references
+    (once per output-weight setting) are computed once and shared by every
+    point of the parameter grid.
     """
     make = _DATASETS[dataset] if isinstance(dataset, str) else dataset
-    X, y = make(n, d, random_state=data_seed, **dataset_params)
+    X, y, spectrum = _draw(make, n, d, data_seed, dataset_params)
     K = gram(X)
-    references = {}  # minimum-norm solution per output-weight setting
+    spectrum_cols = _spectrum_columns(spectrum, K)
+    references = {}  # per output-weight setting: W*, interpolates, loss(W*), W_ls
     records = []
     for swept in grid:
         est = ShallowReLURegressor(
@@ -66,10 +117,16 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
         if a.tobytes() not in references:
             ref = min_norm_reference(X, y, a, gram_matrix=K, dual_coef=False)
             W_ref = ref.weights
-            references[a.tobytes()] = (W_ref, ref.interpolates, training_loss(X, y, W_ref, a))
-        W_star, interpolates, loss_star = references[a.tobytes()]
+            references[a.tobytes()] = (
+                W_ref,
+                ref.interpolates,
+                training_loss(X, y, W_ref, a),
+                label_sign_least_squares_weights(X, y, a, gram_matrix=K),
+            )
+        W_star, interpolates, loss_star, W_ls = references[a.tobytes()]
         W = est.hidden_weights_
-        W_ls = active_least_squares_weights(X, W, gram_matrix=K)
+        W_final_ls = active_least_squares_weights(X, W, gram_matrix=K)
+        n_stranded = int(stranded_examples(y, a, est.activation_pattern_).size)
         records.append(
             {
                 "n_samples": n,
@@ -78,14 +135,20 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
                 **swept,
                 "min_norm_gap": relative_distance(W, W_star),
                 "min_norm_distance": distance(W, W_star),
+                "min_norm_norm": float(np.linalg.norm(W_star)),
                 "active_ls_gap": relative_distance(W, W_ls),
+                "active_ls_distance": distance(W, W_ls),
                 "min_norm_to_active_ls": relative_distance(W_ls, W_star),
+                "min_norm_to_active_ls_distance": distance(W_ls, W_star),
+                "final_active_ls_gap": relative_distance(W, W_final_ls),
                 "pattern_stable_iter": est.pattern_stable_iter_,
                 "n_iter": est.n_iter_,
                 "final_loss": float(est.loss_curve_[-1]),
                 "excess_loss": float(est.loss_curve_[-1]) - loss_star,
-                "n_stranded": int(stranded_examples(y, a, est.activation_pattern_).size),
+                "n_stranded": n_stranded,
+                "stuck": n_stranded > 0,
                 "interpolates": interpolates,
+                **spectrum_cols,
                 "fit_time": fit_time,
             }
         )
@@ -129,8 +192,11 @@ def gap_sweep(
     For every ``(n, d)`` in ``n_samples x n_features``, every repeat and every
     point of ``param_grid``, draw a data set, fit a
     :class:`~sklearn_relubias.ShallowReLURegressor` and record how far it
-    lands from the minimum-norm solution and from the active least-squares
-    reference (:func:`active_least_squares_weights`). Cells run in parallel
+    lands from the minimum-norm solution ``W*`` (relative and absolute) and
+    from the label-sign least-squares reference ``W_ls``
+    (:func:`~sklearn_relubias._metrics.label_sign_least_squares_weights`),
+    together with the covariance-spectrum statistics the paper's rate is
+    stated in (``trace``, ``effective_rank``, ``r0``). Cells run in parallel
     through joblib (one task per ``(n, d, repeat)``, which draws the data and
     solves the minimum-norm program once for all points of ``param_grid``),
     so ``joblib.parallel_config(backend="dask")`` runs them on a Dask cluster
@@ -159,7 +225,11 @@ def gap_sweep(
         :func:`~sklearn_relubias.datasets.make_high_dim_regression`,
         :func:`~sklearn_relubias.datasets.make_orthogonal_regression`, or a
         function ``f(n_samples, n_features, random_state=..., **dataset_params)``
-        returning ``X, y``.
+        returning ``X, y``. A function that accepts ``return_params`` is
+        called with ``return_params=True`` and must then return
+        ``X, y, params``; the spectrum statistics of the records come from
+        ``params['spectrum']`` when present, otherwise from sample estimates
+        (see :class:`GapSweepResult`).
     dataset_params : dict, default=None
         Extra keyword arguments of the generator (e.g. ``labels``).
     n_jobs : int, default=None
@@ -181,7 +251,7 @@ def gap_sweep(
     >>> res = gap_sweep(10, [200, 800], n_repeats=2, random_state=0,
     ...                 estimator_params={"n_neurons": 1})
     >>> len(res.records), sorted(res.records[0])[:3]
-    (4, ['active_ls_gap', 'excess_loss', 'final_loss'])
+    (4, ['active_ls_distance', 'active_ls_gap', 'effective_rank'])
     """
     ns, ds = _as_list(n_samples), _as_list(n_features)
     grid = list(ParameterGrid(param_grid or {}))
@@ -211,6 +281,15 @@ def gap_sweep(
     return GapSweepResult(records, swept=sorted(grid[0]), entropy=seq.entropy)
 
 
+def _loggable(value):
+    """Whether ``log(value)`` is a finite number."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return False
+    return bool(np.isfinite(value) and value > 0)
+
+
 def quantile_key(metric, q):
     """Column of :meth:`GapSweepResult.summary` holding quantile ``q`` of ``metric``."""
     return f"{metric}_q{round(100 * q):d}"
@@ -233,15 +312,44 @@ class GapSweepResult:
     ----------
     records : list of dict
         Keys: ``n_samples``, ``n_features``, ``repeat``, the swept parameters,
-        ``min_norm_gap`` (``||W - W*|| / ||W*||``), ``active_ls_gap``
-        (``||W - W_ls|| / ||W_ls||``), ``min_norm_to_active_ls``
-        (``||W_ls - W*|| / ||W*||``), ``pattern_stable_iter``, ``n_iter``,
-        ``final_loss``, ``excess_loss`` (final loss minus the loss of ``W*``:
-        positive when gradient descent stopped above the global minimum, e.g.
-        with an example left inactive for every neuron that could fit it),
-        ``n_stranded`` (the number of such examples, see
-        :func:`~sklearn_relubias.metrics.stranded_examples`), ``interpolates`` and
-        ``fit_time`` (seconds).
+        and per fit (``W`` gradient descent's weights, ``W*`` the minimum-norm
+        solution, ``W_ls`` the label-sign least-squares reference of
+        :func:`~sklearn_relubias._metrics.label_sign_least_squares_weights`,
+        all norms Frobenius):
+
+        - ``min_norm_gap``: ``||W - W*|| / ||W*||`` (relative);
+          ``min_norm_distance``: ``||W - W*||`` (absolute);
+          ``min_norm_norm``: ``||W*||``. With O(1) labels ``||W*||`` is of
+          order ``sqrt(n / trace)``, so the absolute distance and the relative
+          gap scale differently; report both.
+        - ``active_ls_gap`` (``||W - W_ls|| / ||W_ls||``) and
+          ``active_ls_distance`` (``||W - W_ls||``);
+          ``min_norm_to_active_ls`` (``||W_ls - W*|| / ||W*||``) and
+          ``min_norm_to_active_ls_distance`` (``||W_ls - W*||``). ``W_ls``
+          depends on the data and the output weights only, never on the run.
+        - ``final_active_ls_gap``: ``||W - W_gd_ls|| / ||W_gd_ls||`` with
+          ``W_gd_ls`` the least-squares fit on gradient descent's own final
+          active set (:func:`active_least_squares_weights`; the reference that
+          ``active_ls_gap`` used to measure against, contaminated by stuck
+          runs).
+        - ``pattern_stable_iter``, ``n_iter``, ``final_loss``,
+          ``excess_loss`` (final loss minus the loss of ``W*``: positive when
+          gradient descent stopped above the global minimum, e.g. with an
+          example left inactive for every neuron that could fit it),
+          ``n_stranded`` (the number of such examples, see
+          :func:`~sklearn_relubias.metrics.stranded_examples`), ``stuck``
+          (``n_stranded > 0``), ``interpolates``.
+        - ``trace`` (``||lambda||_1``), ``effective_rank``
+          (``R = ||lambda||_1^2 / ||lambda||_2^2``) and ``r0``
+          (``||lambda||_1 / lambda_1``) of the covariance spectrum
+          ``lambda``, and ``spectrum_source``: ``'generator'`` when the data
+          set's generator returned its spectrum (the built-in ones do; the
+          orthogonal inputs count as isotropic), ``'sample'`` otherwise, in
+          which case ``trace`` is the mean squared row norm,
+          ``effective_rank`` the ratio of the unbiased pair estimates of
+          ``(tr Sigma)^2`` and ``tr Sigma^2`` (rows taken as zero-mean; NaN
+          for one example) and ``r0`` is NaN.
+        - ``fit_time`` (seconds).
     swept : list of str
     entropy : int
     """
@@ -256,9 +364,9 @@ class GapSweepResult:
         """Columns that identify a cell of the sweep: ``n_samples``, ``n_features``, swept."""
         return ["n_samples", "n_features", *self.swept]
 
-    def _groups(self, keys):
+    def _groups(self, keys, records=None):
         groups = {}
-        for rec in self.records:
+        for rec in self.records if records is None else records:
             groups.setdefault(tuple(rec[k] for k in keys), []).append(rec)
         return groups
 
@@ -290,47 +398,83 @@ class GapSweepResult:
             rows.append(row)
         return rows
 
-    def slopes(self, metric="min_norm_gap", confidence=0.95):
-        """Log-log slopes of ``metric`` against ``n_features`` and ``n_samples``.
+    def slopes(
+        self,
+        metric="min_norm_gap",
+        variables=("n_samples", "n_features"),
+        confidence=0.95,
+        stuck=None,
+    ):
+        """Log-log slopes of ``metric`` against record columns, fitted jointly.
 
-        For each combination of swept parameters, fit
-        ``log(metric) = c + s_d log(d) + s_n log(n)`` by least squares on all
-        fits with a positive ``metric`` (only the sizes that vary enter the
-        model), with a Student-t confidence interval. The paper predicts
-        ``s_d = -1/2`` and ``s_n = +1/2`` for the gap.
+        For each combination of the swept parameters that are not among
+        ``variables``, fit ``log(metric) = c + sum_v s_v log(v)`` by least
+        squares on the fits where ``metric`` and every variable are positive
+        and finite, with Student-t confidence intervals (ordinary least
+        squares, independent errors). Variables that take a single value in a
+        group are left out of that group's model (they would be collinear
+        with ``c``). With the default variables, the paper's
+        ``sqrt(n / ||lambda||_1)`` for the absolute distance
+        ``min_norm_distance`` means ``s_n = +1/2`` and ``s_d = -1/2`` on
+        isotropic data; ``variables=("trace", "effective_rank")`` separates
+        the two spectrum quantities on anisotropic data.
 
         Parameters
         ----------
         metric : str, default="min_norm_gap"
             A record key.
+        variables : str or tuple of str, default=("n_samples", "n_features")
+            Record keys to regress on (positive numbers), e.g.
+            ``("trace", "effective_rank")`` or ``("learning_rate",)``.
         confidence : float, default=0.95
-            Level of the interval.
+            Level of the intervals.
+        stuck : bool, default=None
+            Keep only the fits that left an example stranded
+            (``stuck=True``), only the others (``False``), or all (None).
 
         Returns
         -------
         rows : list of dict
-            Swept parameters, ``variable`` ('n_features' or 'n_samples'),
-            ``slope``, ``ci_low``, ``ci_high`` and ``n_fits``.
+            Swept parameters not in ``variables``, ``variable``, ``slope``,
+            ``ci_low``, ``ci_high`` and ``n_fits``, one row per variable
+            that entered the model, for every group with more fits than
+            coefficients.
+
+        Raises
+        ------
+        ValueError
+            If the varying variables of a group are collinear in its records
+            (e.g. ``trace`` and ``n_features`` on isotropic data).
         """
+        variables = [variables] if isinstance(variables, str) else list(variables)
+        by = [k for k in self.swept if k not in variables]
+        records = self.records
+        if stuck is not None:
+            records = [r for r in records if bool(r["stuck"]) == bool(stuck)]
         rows = []
-        for key, recs in self._groups(self.swept).items():
-            recs = [r for r in recs if r[metric] > 0]
-            variables = [v for v in ("n_features", "n_samples") if len({r[v] for r in recs}) > 1]
-            if not variables or len(recs) <= len(variables) + 1:
+        for key, recs in self._groups(by, records).items():
+            recs = [r for r in recs if all(_loggable(r[k]) for k in (metric, *variables))]
+            used = [v for v in variables if len({r[v] for r in recs}) > 1]
+            if not used or len(recs) <= len(used) + 1:
                 continue
             design = np.column_stack(
-                [np.ones(len(recs))] + [np.log([r[v] for r in recs]) for v in variables]
+                [np.ones(len(recs))] + [np.log([float(r[v]) for r in recs]) for v in used]
             )
-            target = np.log([r[metric] for r in recs])
+            if np.linalg.matrix_rank(design) < design.shape[1]:
+                raise ValueError(
+                    f"The logs of {used} are collinear in the records of "
+                    f"{dict(zip(by, key, strict=True))}; regress on fewer variables."
+                )
+            target = np.log([float(r[metric]) for r in recs])
             beta, *_ = np.linalg.lstsq(design, target, rcond=None)
             dof = len(recs) - design.shape[1]
             sigma2 = np.sum((target - design @ beta) ** 2) / dof
             se = np.sqrt(np.diag(sigma2 * np.linalg.inv(design.T @ design)))
             half = stats.t.ppf(0.5 + confidence / 2, dof) * se
-            for k, v in enumerate(variables, start=1):
+            for k, v in enumerate(used, start=1):
                 rows.append(
                     {
-                        **dict(zip(self.swept, key, strict=True)),
+                        **dict(zip(by, key, strict=True)),
                         "variable": v,
                         "slope": float(beta[k]),
                         "ci_low": float(beta[k] - half[k]),

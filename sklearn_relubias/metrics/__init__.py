@@ -3,15 +3,19 @@
 from .._metrics import (
     active_least_squares_weights,
     distance,
+    label_sign_least_squares_weights,
     min_norm_reference,
     relative_distance,
     stranded_examples,
+    unfittable_rows,
 )
 
 __all__ = [
     "active_least_squares_weights",
     "distance",
+    "label_sign_least_squares_weights",
     "min_norm_reference",
     "relative_distance",
     "stranded_examples",
+    "unfittable_rows",
 ]

@@ -10,10 +10,21 @@ _LABELS = {
     "n_features": "dimension d",
     "n_samples": "number of examples n",
     "learning_rate": "learning_rate",
+    "trace": "trace ||lambda||_1",
+    "effective_rank": "effective rank R",
     "min_norm_gap": "||W - W*|| / ||W*||",
     "min_norm_distance": "||W - W*||",
+    "min_norm_norm": "||W*||",
     "active_ls_gap": "||W - W_ls|| / ||W_ls||",
+    "active_ls_distance": "||W - W_ls||",
     "min_norm_to_active_ls": "||W_ls - W*|| / ||W*||",
+    "min_norm_to_active_ls_distance": "||W_ls - W*||",
+}
+_LEGEND = {
+    "best": {"loc": "best"},
+    # outside the axes, below the tick labels and the axis label
+    "below": {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0), "borderaxespad": 4.2},
+    "right": {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0},
 }
 
 
@@ -25,14 +36,48 @@ def _axes(ax):
     return ax
 
 
+def _same_curve(c1, c2):
+    """Whether two summarised curves coincide (to rounding)."""
+    return c1["x"].shape == c2["x"].shape and all(
+        np.array_equal(c1["x"], c2["x"]) if k == "x" else np.allclose(c1[k], c2[k], rtol=1e-9)
+        for k in ("x", "median", "low", "high")
+    )
+
+
+def _log_ticks(ax, x_values):
+    """Readable log axes: x ticks at the data's values, y ticks at 1-2-5 or 1-3 steps.
+
+    Matplotlib's default log locator labels only powers of ten, which leaves a
+    sweep over less than a decade or two with one label or none, and its
+    minor labels (``3 x 10^2``) collide when the range is narrow.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
+
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    values = np.unique(np.asarray(x_values, dtype=float))
+    if 0 < values.size <= 8:
+        ax.set_xticks(values, [f"{v:g}" for v in values])
+        ax.xaxis.set_minor_locator(NullLocator())
+    low, high = ax.get_ylim()
+    decades = np.log10(high / low) if low > 0 and high > low else np.inf
+    subs = (1.0, 2.0, 5.0) if decades <= 1.5 else (1.0, 3.0) if decades <= 3 else (1.0,)
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs))
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 class GapDisplay:
     """A metric of a gap sweep against one swept variable, on log-log axes.
 
     One line per combination of the other sweep keys: the median over
-    repeats, with a band between two quantiles. Against ``n_features`` or
-    ``n_samples`` the display also draws the reference ``sqrt(n/d)`` (gray,
-    dashed, once per distinct curve) and puts the fitted log-log slope with its 95% interval
-    (:meth:`GapSweepResult.slopes`) in the legend.
+    repeats, with a band between two quantiles (named in the legend). Curves
+    that coincide (e.g. a reference-to-reference distance, which does not
+    depend on the learning rate) are drawn once, with the keys they share in
+    their label. Against ``n_features`` or ``n_samples`` the display also
+    draws the reference ``sqrt(n/d)`` (gray, dashed, once per distinct curve;
+    slope -1/2 in d, +1/2 in n) and puts the fitted log-log slope with its
+    95% interval (:meth:`GapSweepResult.slopes`) in the legend; against
+    ``learning_rate`` it draws the line ``y = learning_rate`` (slope 1).
 
     Create it with :meth:`from_result`.
 
@@ -43,8 +88,12 @@ class GapDisplay:
     metric : str
         Record key on the vertical axis.
     curves : list of dict
-        One per line: ``label``, ``x``, ``median``, ``low``, ``high`` and, for
-        a size variable, ``reference`` (``sqrt(n/d)`` at each ``x``).
+        One per line: ``label``, ``x``, ``median``, ``low``, ``high`` and
+        optionally ``reference`` (the guide line's values at each ``x``).
+    band_label : str, default=None
+        Legend entry of the bands (e.g. "10-90% quantiles over repeats").
+    reference_label : str, default=None
+        Legend entry of the guide lines.
 
     Attributes
     ----------
@@ -55,17 +104,28 @@ class GapDisplay:
     bands_ : list of matplotlib PolyCollection
         The quantile bands.
     reference_lines_ : list of matplotlib Line2D
-        The distinct ``sqrt(n/d)`` references (empty unless ``x`` is a size).
+        The distinct guide lines (empty unless ``x`` is a size or
+        ``learning_rate``).
+    legend_ : matplotlib Legend or None
     """
 
-    def __init__(self, *, x, metric, curves):
+    def __init__(self, *, x, metric, curves, band_label=None, reference_label=None):
         self.x = x
         self.metric = metric
         self.curves = curves
+        self.band_label = band_label
+        self.reference_label = reference_label
 
     @classmethod
     def from_result(
-        cls, result, *, x="n_features", metric="min_norm_gap", quantiles=(0.1, 0.9), ax=None
+        cls,
+        result,
+        *,
+        x="n_features",
+        metric="min_norm_gap",
+        quantiles=(0.1, 0.9),
+        ax=None,
+        legend="best",
     ):
         """Summarise a :class:`~sklearn_relubias.experiments.GapSweepResult` and plot it.
 
@@ -82,6 +142,8 @@ class GapDisplay:
             Limits of the band.
         ax : matplotlib Axes, default=None
             Where to draw; a new figure if None.
+        legend : {'best', 'below', 'right'} or None, default='best'
+            Where the legend goes (see :meth:`plot`).
 
         Returns
         -------
@@ -101,17 +163,16 @@ class GapDisplay:
         groups = {}
         for row in result.summary(quantiles=tuple(columns)):
             groups.setdefault(tuple(row[k] for k in others), []).append(row)
+        try:  # same order, hence same colours, in every panel of a figure
+            ordered = sorted(groups.items(), key=lambda item: item[0])
+        except TypeError:  # keys that do not compare: first-seen order
+            ordered = list(groups.items())
         curves = []
-        for key, rows in groups.items():
+        for key, rows in ordered:
             rows = sorted(rows, key=lambda row: row[x])
-            label = ", ".join(f"{k}={v}" for k, v in zip(others, key, strict=True)) or metric
-            slope = slopes.get(tuple(rows[0][k] for k in result.swept))
-            if slope is not None:
-                label += (
-                    f" (slope {slope['slope']:.2f} [{slope['ci_low']:.2f}, {slope['ci_high']:.2f}])"
-                )
             curve = {
-                "label": label,
+                "names": [", ".join(f"{k}={v}" for k, v in zip(others, key, strict=True))],
+                "slope": slopes.get(tuple(rows[0][k] for k in result.swept)),
                 "x": np.array([row[x] for row in rows], dtype=float),
                 "median": np.array([row[columns[0.5]] for row in rows]),
                 "low": np.array([row[columns[lo]] for row in rows]),
@@ -121,16 +182,48 @@ class GapDisplay:
                 n = np.array([row["n_samples"] for row in rows], dtype=float)
                 d = np.array([row["n_features"] for row in rows], dtype=float)
                 curve["reference"] = np.sqrt(n / d)
-            curves.append(curve)
-        return cls(x=x, metric=metric, curves=curves).plot(ax=ax)
+            elif x == "learning_rate":
+                curve["reference"] = curve["x"].copy()
+            same = next((c for c in curves if _same_curve(c, curve)), None)
+            if same is None:
+                curves.append(curve)
+            else:
+                same["names"] += curve["names"]
+        for curve in curves:
+            names = [name for name in curve.pop("names") if name]
+            label = ", ".join(names) if names else metric
+            if len(names) > 1:
+                label += " (identical)"
+            slope = curve.pop("slope")
+            if slope is not None:
+                label += (
+                    f" (slope {slope['slope']:.2f} [{slope['ci_low']:.2f}, {slope['ci_high']:.2f}])"
+                )
+            curve["label"] = label
+        reference_label = None
+        if x in _SIZES:
+            reference_label = f"sqrt(n/d) (slope {'-' if x == 'n_features' else '+'}1/2)"
+        elif x == "learning_rate":
+            reference_label = "y = learning_rate (slope 1)"
+        return cls(
+            x=x,
+            metric=metric,
+            curves=curves,
+            band_label=f"{lo:.0%}-{hi:.0%} quantiles over repeats",
+            reference_label=reference_label,
+        ).plot(ax=ax, legend=legend)
 
-    def plot(self, ax=None, **kwargs):
+    def plot(self, ax=None, *, legend="best", **kwargs):
         """Draw the curves.
 
         Parameters
         ----------
         ax : matplotlib Axes, default=None
             Where to draw; a new figure if None.
+        legend : {'best', 'below', 'right'} or None, default='best'
+            Inside the axes where it hides the least data ('best'), outside
+            below the axis label ('below') or to the right ('right'), or no
+            legend (None).
         **kwargs : dict
             Passed to ``ax.plot`` for the median lines.
 
@@ -138,6 +231,10 @@ class GapDisplay:
         -------
         display : GapDisplay
         """
+        from matplotlib.patches import Patch
+
+        if legend is not None and legend not in _LEGEND:
+            raise ValueError(f"legend={legend!r}; choose one of {sorted(_LEGEND)} or None.")
         ax = _axes(ax)
         self.lines_, self.bands_, self.reference_lines_ = [], [], []
         drawn = []
@@ -155,12 +252,19 @@ class GapDisplay:
                 (ref_line,) = ax.plot(curve["x"], curve["reference"], "--", color="gray")
                 self.reference_lines_.append(ref_line)
         if self.reference_lines_:
-            self.reference_lines_[0].set_label("sqrt(n/d)")
+            self.reference_lines_[0].set_label(self.reference_label or "reference")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel(_LABELS.get(self.x, self.x))
         ax.set_ylabel(_LABELS.get(self.metric, self.metric))
-        ax.legend(fontsize="small")
+        _log_ticks(ax, np.concatenate([c["x"] for c in self.curves]) if self.curves else [])
+        self.legend_ = None
+        if legend is not None:
+            handles, labels = ax.get_legend_handles_labels()
+            if self.bands_ and self.band_label:
+                handles.append(Patch(facecolor="gray", alpha=0.2, label=self.band_label))
+                labels.append(self.band_label)
+            self.legend_ = ax.legend(handles, labels, fontsize="small", **_LEGEND[legend])
         self.ax_, self.figure_ = ax, ax.figure
         return self
 
