@@ -425,3 +425,19 @@ def test_slopes_on_any_columns_and_the_stuck_split():
         GapSweepResult([{**r, "n_features": r["trace"]} for r in ok], ["learning_rate"], 0).slopes(
             "gap", variables=("trace", "n_features")
         )
+
+
+def test_slopes_floor_drops_values_at_rounding_level():
+    """A distance that is 0 up to rounding must not decide a log-log slope."""
+    rng = np.random.default_rng(0)
+    d = np.repeat([100.0, 400.0, 1600.0, 6400.0], 10)
+    records = [
+        {"n_samples": 10, "n_features": v, "stuck": False, "dist": 2 * v**-0.5 * m}
+        for v, m in zip(d, np.exp(0.05 * rng.standard_normal(d.size)), strict=True)
+    ]
+    records[3]["dist"] = records[17]["dist"] = 1e-17  # W_ls == W* to rounding
+    result = GapSweepResult(records, swept=[], entropy=0)
+    (kept,) = result.slopes("dist", variables="n_features", floor=1e-12)
+    assert kept["slope"] == pytest.approx(-0.5, abs=0.03) and kept["n_fits"] == 38
+    (raw,) = result.slopes("dist", variables="n_features")
+    assert abs(raw["slope"] + 0.5) > 0.1

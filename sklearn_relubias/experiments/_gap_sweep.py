@@ -404,6 +404,7 @@ class GapSweepResult:
         variables=("n_samples", "n_features"),
         confidence=0.95,
         stuck=None,
+        floor=0.0,
     ):
         """Log-log slopes of ``metric`` against record columns, fitted jointly.
 
@@ -431,6 +432,12 @@ class GapSweepResult:
         stuck : bool, default=None
             Keep only the fits that left an example stranded
             (``stuck=True``), only the others (``False``), or all (None).
+        floor : float, default=0.0
+            Drop the fits with ``metric <= floor``. A distance that is zero up
+            to rounding (e.g. ``min_norm_to_active_ls`` when ``W*`` meets the
+            dropped constraints, 3-5% of small-n fits) has a meaningless
+            logarithm that dominates the fit; ``floor=1e-12`` on a relative
+            quantity removes those.
 
         Returns
         -------
@@ -453,7 +460,11 @@ class GapSweepResult:
             records = [r for r in records if bool(r["stuck"]) == bool(stuck)]
         rows = []
         for key, recs in self._groups(by, records).items():
-            recs = [r for r in recs if all(_loggable(r[k]) for k in (metric, *variables))]
+            recs = [
+                r
+                for r in recs
+                if all(_loggable(r[k]) for k in (metric, *variables)) and r[metric] > floor
+            ]
             used = [v for v in variables if len({r[v] for r in recs}) > 1]
             if not used or len(recs) <= len(used) + 1:
                 continue
