@@ -1,30 +1,45 @@
 """
-=================================================
-Orthogonal, Gaussian and stalled data side by side
-=================================================
+============================================================
+Orthogonal, Gaussian, stalled and frozen data side by side
+============================================================
 
 The paper of Lai, Wang, Tao and Muthukumar (COLT 2026) sits between two
-earlier results: on exactly orthogonal inputs gradient descent (GD) on a ReLU
+earlier results. On exactly orthogonal inputs, gradient descent (GD) on a ReLU
 neuron finds the minimum-norm global minimiser in the small-step limit
-(Boursier, Pillaud-Vivien and Flammarion, 2022), while in the worst case no
-such implicit bias exists (Vardi and Shamir, 2021). High-dimensional Gaussian
-inputs are the case in between. The three generators of
-:mod:`sklearn_relubias.datasets` produce one problem of each kind; this
-example fits a single ReLU neuron to each and compares GD with the
-minimum-norm solution ``W*``: the gap, whether GD reached a global minimum,
-and which examples end up active.
+(Boursier, Pillaud-Vivien and Flammarion, 2022). In the worst case, no such
+implicit bias exists (Vardi and Shamir, 2021). High-dimensional Gaussian
+inputs are the case in between. Four generators of
+:mod:`sklearn_relubias.datasets` produce one problem of each kind:
+
+* :func:`~sklearn_relubias.datasets.make_orthogonal_regression`: the gap to
+  the minimum-norm solution ``W*`` is exactly proportional to the step and
+  vanishes with it;
+* :func:`~sklearn_relubias.datasets.make_high_dim_regression`: the paper's
+  regime, where GD ends close to ``W*`` with a gap set by the frozen first
+  step;
+* :func:`~sklearn_relubias.datasets.make_stalled_regression`: GD stops after
+  one step, at a point that is not a global minimum;
+* :func:`~sklearn_relubias.datasets.make_frozen_regression`: GD reaches a
+  global minimum that is not ``W*``, and stays away from ``W*`` however small
+  the step.
+
+This example fits a single ReLU neuron to each problem and compares GD with
+``W*``: the gap, whether GD reached a global minimum, and which examples end
+up active.
 """
 
 # %%
-# Three problems, one neuron
-# --------------------------
+# Four problems, one neuron
+# -------------------------
 # * orthogonal: :func:`~sklearn_relubias.datasets.make_orthogonal_regression`,
 #   ``n = 20`` exactly orthogonal inputs in ``d = 2000`` dimensions;
 # * Gaussian: :func:`~sklearn_relubias.datasets.make_high_dim_regression`,
 #   ``n = 20`` i.i.d. Gaussian inputs in ``d = 2000`` dimensions;
 # * stalled: :func:`~sklearn_relubias.datasets.make_stalled_regression`,
 #   four unit vectors in ``d = 2`` dimensions, one labelled +1 and three
-#   labelled -1 inside a narrow cone around it.
+#   labelled -1 inside a narrow cone around it;
+# * frozen: :func:`~sklearn_relubias.datasets.make_frozen_regression`, three
+#   examples in ``d = 3`` dimensions with labels 1, 0 and 1.
 #
 # The model is one neuron with output weight +1 (``n_neurons=1``), so it can
 # only produce non-negative outputs: its global minima fit the positive labels
@@ -37,6 +52,7 @@ import numpy as np
 
 from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
 from sklearn_relubias.datasets import (
+    make_frozen_regression,
     make_high_dim_regression,
     make_orthogonal_regression,
     make_stalled_regression,
@@ -47,6 +63,7 @@ problems = {
     "orthogonal": make_orthogonal_regression(20, 2000, labels="gaussian", random_state=0),
     "Gaussian": make_high_dim_regression(20, 2000, labels="gaussian", random_state=0),
     "stalled": make_stalled_regression(n_samples=4, n_features=2, random_state=0),
+    "frozen": make_frozen_regression(n_features=3, random_state=0),
 }
 
 
@@ -82,7 +99,7 @@ for name, (X, y, gd, mn) in fits.items():
 # Activation timelines
 # --------------------
 # One row per example (sorted by label), black where the example is active.
-fig, axes = plt.subplots(1, 3, figsize=(14, 5), layout="constrained")
+fig, axes = plt.subplots(1, 4, figsize=(18, 5), layout="constrained")
 for ax, (name, (_, y, gd, _)) in zip(axes, fits.items(), strict=True):
     PatternTimelineDisplay.from_estimator(gd, order=np.argsort(y), ax=ax)
     ax.set_title(name)
@@ -96,7 +113,11 @@ plt.show()
 # fixed after one step; on the Gaussian ones one negative example is briefly
 # active around step 12, and the pattern is fixed from step 13. ``W*`` is
 # active on the same examples. The stalled timeline is empty: no example
-# is ever active.
+# is ever active. On the frozen problem GD also reaches a global minimum
+# (final loss at rounding level, like ``W*``), and it ends active on the same
+# examples as ``W*``. Still, its gap is 0.1711. The middle example (label 0)
+# is active from step 1 to step 201 and then switches off for good; the last
+# section explains why that matters.
 #
 # The gaps differ for a reason that has nothing to do with the dimension. On
 # orthogonal inputs every example's coefficient evolves on its own: the
@@ -212,3 +233,50 @@ plt.show()
 # of order ``sqrt(d)`` against squared norms of order ``d``, so the sign of
 # the first step on each example follows that example's own label, as the
 # timelines of the two high-dimensional problems above show.
+
+# %%
+# The frozen instance: a global minimum that is not ``W*``
+# ---------------------------------------------------------
+# GD's data-span coefficients ``dual_coef_`` and the pre-activations
+# ``<w, x_i>`` of its final weights, next to those of ``W*``:
+X, y, gd, mn = fits["frozen"]
+print("y                 ", y)
+print("GD coefficients   ", np.round(gd.dual_coef_[:, 0], 4))
+print("W* coefficients   ", np.round(mn.dual_coef_[:, 0], 4) + 0.0)
+print("GD <w, x_i>       ", np.round(X @ gd.hidden_weights_[0], 4))
+print("W* <w*, x_i>      ", np.round(X @ mn.hidden_weights_[0], 4))
+
+# %%
+# Both interpolate: ``<w, x_i> = 1`` on the two positive examples, and a
+# negative pre-activation, hence output 0, on the middle one. But GD's middle
+# coefficient is negative while its pre-activation is strictly below the
+# kink. The minimum-norm program allows a nonzero multiplier only on the
+# kink (complementarity, see the user guide), and ``W*`` gives the middle
+# example the coefficient 0. The coefficient was acquired while the example
+# was active, in the first 201 steps: its output ``<w, x_2> > 0 = y_2`` was
+# pushed down. The pull towards the short third example, at an obtuse angle
+# to the middle one, then switched it off, so the coefficient could never be
+# undone.
+#
+# Everything here happens in gradient flow, over a time of order one, so a
+# smaller step does not help. The generator integrates the flow exactly
+# (``return_params=True``). Fits at smaller steps approach that flow limit,
+# not ``W*``:
+_, _, params = make_frozen_regression(n_features=3, random_state=0, return_params=True)
+print(f"gradient-flow limit: relative gap {params['flow_gap']:.4f}")
+for rate in (0.1, 0.01):
+    gd_rate = ShallowReLURegressor(n_neurons=1, learning_rate=rate, max_iter=100_000).fit(X, y)
+    print(
+        f"learning_rate={rate:<5g} steps {gd_rate.n_iter_:>6d}, "
+        f"loss {gd_rate.loss_curve_[-1]:.1e}, gap {gd_rate.min_norm_gap_:.4f}"
+    )
+
+# %%
+# The gap goes from 0.1711 to 0.1707 when the step is divided by ten. The
+# flow limit is 0.1706. The orthogonal problem is the opposite case: there the
+# gap is proportional to the step and vanishes with it. The frozen instance
+# needs an example that is active for a while and then switches off below
+# the kink. In high dimension with random data this is rare (the
+# first step's sign on each example follows its own label), but it is the
+# mechanism behind the small floor that gradient flow leaves at small ``d/n``
+# (user guide, "Step size and the gradient-flow limit").

@@ -120,8 +120,8 @@ def _figures(result, out):
     from .plotting import GapDisplay, PatternTimelineDisplay
 
     paths = []
-    # The figures show the fits that reached a global minimum: a stuck fit sits O(||W*||)
-    # away from W* at any learning rate, a different failure that the table counts.
+    # The figures show the fits that reached a global minimum: a stuck fit keeps a gap
+    # that does not shrink with the learning rate, a different failure that the table counts.
     ok = GapSweepResult([r for r in result.records if not r["stuck"]], result.swept, result.entropy)
     kept = f"{len(ok.records)} of {len(result.records)} fits, those not stuck"
     ns = sorted({r["n_samples"] for r in ok.records})
@@ -231,7 +231,8 @@ def reproduce(quick=False, out="relubias_results", n_jobs=None, random_state=0):
         "- the RELATIVE gap ||W - W*||/||W*|| is Theta(learning_rate), about flat in d and n, "
         "because with O(1) labels ||W*|| is itself Theta(sqrt(n/||lambda||_1)) (its slopes "
         "above).\n"
-        "A stuck fit sits O(||W*||) away at any learning rate; with Gaussian labels an example "
+        "A stuck fit keeps a gap that does not shrink with the learning rate; with Gaussian "
+        "labels an example "
         "whose |y_i| is of order sqrt(n/d) or smaller can be switched off for good early on, "
         "which is why the all-fits slopes steepen at small learning rates.\n"
         "Relative gap divided by learning_rate:"

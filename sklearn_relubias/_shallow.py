@@ -134,10 +134,18 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         ``||W - W*||_F / ||W*||_F`` with ``W*`` the hidden weights of
         :class:`MinNormReLURegressor` (same ``n_neurons`` and
         ``output_weights``) on the training data; ``||W - W*||_F`` when
-        ``W* = 0``; NaN when ``compute_min_norm_gap=False``.
+        ``W* = 0``; NaN when ``compute_min_norm_gap=False``. From a zero
+        start on high-dimensional random data (``d >> n``) it is of order
+        ``learning_rate`` (about 0.7-0.8 times it for one neuron), nearly
+        flat in ``n`` and ``d``, because ``||W*||_F`` scales like
+        ``sqrt(n / ||lambda||_1)`` itself.
     min_norm_distance_ : float
         ``||W - W*||_F``, the absolute distance in the units of the weights
-        (the same ``W*``); NaN when ``compute_min_norm_gap=False``.
+        (the same ``W*``); NaN when ``compute_min_norm_gap=False``. This is
+        the quantity the paper [1]_ bounds. At a fixed ``learning_rate`` it
+        scales like ``sqrt(n / ||lambda||_1)`` (``sqrt(n / d)`` for
+        isotropic inputs, ``lambda`` the input covariance spectrum) when no
+        example is stranded.
     loss_curve_ : ndarray of shape (`n_iter_` + 1,)
         ``loss_curve_[t]`` is the training loss after ``t`` steps.
     n_iter_ : int
@@ -178,10 +186,14 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
     ``P = X W0^T + K C``. Once the pattern is stable, the coefficients of the
     examples a neuron is inactive on stay frozen: that freezing is where
     gradient descent departs from the minimum-norm solution. The paper [1]_
-    bounds the gap by order ``sqrt(n/d)`` on high-dimensional random data;
-    measured with this estimator at a fixed ``learning_rate`` the gap is of
-    order ``learning_rate`` (the first step's frozen coefficients) and tends
-    to zero with it (see the user guide).
+    bounds ``||W - W*||`` by order ``sqrt(n / ||lambda||_1)`` on
+    high-dimensional random data. Measured with this estimator at a fixed
+    ``learning_rate``, the absolute distance ``min_norm_distance_`` follows
+    that rate, while the relative gap ``min_norm_gap_`` is of order
+    ``learning_rate`` (the first step's frozen coefficients, relative to
+    ``||W*||``). Both tend to zero with the step when ``d/n`` is large; at
+    small ``d/n``, or with an example stranded, a floor remains (see the
+    user guide).
 
     References
     ----------
