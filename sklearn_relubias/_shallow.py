@@ -1,5 +1,6 @@
 """ShallowReLURegressor: the shallow ReLU model trained by full-batch gradient descent."""
 
+import contextvars
 import warnings
 from numbers import Integral, Real
 
@@ -448,9 +449,15 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             )
 
 
+# Whether fits in this context warn about stranded examples. A context variable,
+# not a warnings filter: warnings.catch_warnings changes process-wide state and is
+# not thread-safe, so gap_sweep's threaded workers could lose each other's filter.
+WARN_STRANDED = contextvars.ContextVar("warn_stranded", default=True)
+
+
 def _warn_if_stranded(stranded):
     """Warn once when gradient descent converged with examples it can no longer fit."""
-    if stranded.size:
+    if stranded.size and WARN_STRANDED.get():
         warnings.warn(
             f"Gradient descent converged with {stranded.size} example(s) (e.g. index "
             f"{stranded[0]}; all in stranded_indices_) inactive for every neuron that could "

@@ -441,3 +441,37 @@ def test_slopes_floor_drops_values_at_rounding_level():
     assert kept["slope"] == pytest.approx(-0.5, abs=0.03) and kept["n_fits"] == 38
     (raw,) = result.slopes("dist", variables="n_features")
     assert abs(raw["slope"] + 0.5) > 0.1
+
+
+def test_quiet_sweep_workers_do_not_silence_other_threads():
+    """gap_sweep silences StrandedExampleWarning per thread (a context variable).
+
+    warnings.catch_warnings is process-wide: with the threading backend one
+    worker's exit restored the filters under another's fit, and a quiet
+    worker silenced fits in other threads. Here a quiet thread holds its
+    setting while the main thread fits a problem that strands an example.
+    """
+    import threading
+
+    from sklearn_relubias._shallow import WARN_STRANDED
+    from sklearn_relubias.datasets import make_stalled_regression
+    from sklearn_relubias.exceptions import StrandedExampleWarning
+
+    quiet_set, main_done = threading.Event(), threading.Event()
+
+    def quiet_worker():
+        token = WARN_STRANDED.set(False)
+        quiet_set.set()
+        main_done.wait(timeout=60)
+        WARN_STRANDED.reset(token)
+
+    worker = threading.Thread(target=quiet_worker)
+    worker.start()
+    quiet_set.wait(timeout=60)
+    X, y = make_stalled_regression(random_state=0)
+    try:
+        with pytest.warns(StrandedExampleWarning):
+            ShallowReLURegressor(n_neurons=1).fit(X, y)
+    finally:
+        main_done.set()
+        worker.join()

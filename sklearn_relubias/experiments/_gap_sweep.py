@@ -4,7 +4,6 @@ import csv
 import inspect
 import itertools
 import time
-import warnings
 from numbers import Integral
 
 import numpy as np
@@ -22,9 +21,8 @@ from .._metrics import (
     stranded_examples,
     training_loss,
 )
-from .._shallow import ShallowReLURegressor
+from .._shallow import WARN_STRANDED, ShallowReLURegressor
 from ..datasets import make_high_dim_regression, make_orthogonal_regression, spectrum_stats
-from ..exceptions import StrandedExampleWarning
 from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 
 _DATASETS = {"high_dim": make_high_dim_regression, "orthogonal": make_orthogonal_regression}
@@ -109,9 +107,11 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
             **{**params, **swept, "random_state": init_seed, "compute_min_norm_gap": False}
         )
         start = time.perf_counter()
-        with warnings.catch_warnings():  # recorded below as n_stranded instead
-            warnings.simplefilter("ignore", StrandedExampleWarning)
+        quiet = WARN_STRANDED.set(False)  # recorded below as n_stranded instead
+        try:
             est.fit(X, y, gram=K)
+        finally:
+            WARN_STRANDED.reset(quiet)
         fit_time = time.perf_counter() - start
         a = est.output_weights_
         if a.tobytes() not in references:
