@@ -296,7 +296,7 @@ def unfittable_rows(X, y, a, sample_weight=None):
         zero = np.asarray(abs(X).sum(axis=1)).ravel() == 0
     else:
         zero = ~np.any(X, axis=1)
-    must_fit = np.where(y > 0, np.any(a > 0), np.where(y < 0, np.any(a < 0), False))
+    must_fit = can_fit(y, a).any(axis=1)
     if sample_weight is not None:
         must_fit &= sample_weight > 0
     return np.flatnonzero(zero & must_fit)
@@ -315,6 +315,11 @@ def warn_if_unfittable(rows):
         )
 
 
+def can_fit(y, a):
+    """``(n_samples, n_neurons)``: neuron ``j`` can output ``y_i`` (``y_i a_j > 0``)."""
+    return np.outer(y, a) > 0
+
+
 def stranded_examples(y, a, active):
     """Return the indices of examples no neuron that could fit them is active on.
 
@@ -323,5 +328,5 @@ def stranded_examples(y, a, active):
     gradient is zero for good, and a gradient-descent run that converged sits
     at a stationary point above the global minimum of the loss.
     """
-    can_fit = np.where((y > 0)[:, None], a > 0, a < 0) & (y != 0)[:, None]
-    return np.flatnonzero(can_fit.any(axis=1) & ~(can_fit & active).any(axis=1))
+    fits = can_fit(y, a)
+    return np.flatnonzero(fits.any(axis=1) & ~(fits & active).any(axis=1))

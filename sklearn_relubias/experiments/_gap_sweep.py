@@ -4,7 +4,7 @@ import csv
 import inspect
 import itertools
 import time
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -155,8 +155,9 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
     return records
 
 
-def _as_list(value):
-    return [int(value)] if isinstance(value, Integral) else [int(v) for v in value]
+def _as_list(value, kind=int):
+    """Return a scalar or a sequence as a list of ``kind``."""
+    return [kind(value)] if isinstance(value, (Integral, Real)) else [kind(v) for v in value]
 
 
 @validate_params(

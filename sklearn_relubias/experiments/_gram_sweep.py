@@ -21,6 +21,7 @@ from .._gd._problem import GramOperator
 from .._metrics import _groups
 from ..datasets import make_gram_regression
 from ..utils._sklearn_compat import Interval, validate_params
+from ._gap_sweep import _as_list
 
 
 def _k_norm(C, K):
@@ -177,10 +178,6 @@ def _gram_cell(n, d, repeat, seed, learning_rates, a, dataset_params, max_iter, 
             }
         )
     return records
-
-
-def _as_list(value, kind):
-    return [kind(value)] if isinstance(value, (Integral, Real)) else [kind(v) for v in value]
 
 
 @validate_params(

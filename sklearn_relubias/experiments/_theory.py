@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import resolve_output_weights
 from .._linalg import gram, pre_activations, span, top_eigenvalue
-from .._metrics import _groups, min_norm_reference
+from .._metrics import _groups, can_fit, min_norm_reference
 from .._shallow import ShallowReLURegressor
 
 #: The categories of :func:`gap_decomposition`, in the order of ``parts``.
@@ -40,11 +40,6 @@ def _sign_groups(a):
     """Yield ``(sigma, mask, s_sigma)`` per non-empty sign group, ``s_sigma = sum a_j^2``."""
     for sigma, group, _ in _groups(a):
         yield sigma, group, float(np.sum(a[group] ** 2))
-
-
-def _can_fit(y, a):
-    """``(n_samples, n_neurons)``: neuron ``j`` can produce ``y_i`` (``y_i a_j > 0``)."""
-    return np.outer(y, a) > 0
 
 
 # ---------------------------------------------------------------------------
@@ -205,7 +200,7 @@ def gap_decomposition(estimator, X, y, *, kink_tol=1e-6):
     dC = C - ref.dual_coef
 
     first, ever = _pattern_history(estimator, X.shape[0])
-    can_fit = _can_fit(y, a)
+    fittable = can_fit(y, a)
     P, P_star = pre_activations(X, W), pre_activations(X, W_star)
     scale = np.max(np.abs(P_star), axis=0, initial=0.0)
     scale = np.where(scale > 0, scale, np.max(np.abs(P), axis=0, initial=0.0))
@@ -213,10 +208,10 @@ def gap_decomposition(estimator, X, y, *, kink_tol=1e-6):
     on_kink = P >= -kink_tol * scale
     codes = np.select(
         [
-            ~can_fit & ~ever,
-            ~can_fit & ever & on_kink,
-            ~can_fit & ever,
-            can_fit & ~final_active,
+            ~fittable & ~ever,
+            ~fittable & ever & on_kink,
+            ~fittable & ever,
+            fittable & ~final_active,
         ],
         [_CODES["frozen"], _CODES["sliding"], _CODES["left_kink"], _CODES["stranded"]],
         default=_CODES["active"],
@@ -234,7 +229,7 @@ def gap_decomposition(estimator, X, y, *, kink_tol=1e-6):
         categories=np.asarray(CATEGORIES)[codes],
         first_step_pattern=first,
         ever_active=ever,
-        can_fit=can_fit,
+        can_fit=fittable,
         distance=float(np.sqrt(sq)),
         relative_gap=float(np.sqrt(sq) / np.linalg.norm(W_star)),
         residual=float(np.linalg.norm(D - total)),
