@@ -6,8 +6,9 @@ Regression?", COLT 2026, arXiv:2603.04895.
 """
 
 from ._min_norm import MinNormReLURegressor
+from ._plan import Precomputed
 from ._shallow import ShallowReLURegressor
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["MinNormReLURegressor", "ShallowReLURegressor", "__version__"]
+__all__ = ["MinNormReLURegressor", "Precomputed", "ShallowReLURegressor", "__version__"]

@@ -3,7 +3,6 @@
 import argparse
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._shallow import ShallowReLURegressor
 from .datasets import make_high_dim_regression
-from .exceptions import StrandedExampleWarning
+from .exceptions import StrandedExampleWarning, quiet
 from .experiments import GapSweepResult, gap_sweep
 
 # The headline sweep: single neuron, Gaussian data and labels, zero init.
@@ -163,8 +162,7 @@ def _figures(result, out):
     fig.savefig(paths[-1], dpi=100, bbox_inches="tight")
 
     X, y = make_high_dim_regression(20, 2000, random_state=3)
-    with warnings.catch_warnings():  # counted in the table's "stuck" column instead
-        warnings.simplefilter("ignore", StrandedExampleWarning)
+    with quiet(StrandedExampleWarning):  # counted in the table's "stuck" column instead
         est = ShallowReLURegressor(n_neurons=2, learning_rate=0.1, record_pattern=True).fit(X, y)
     fig, ax = plt.subplots(figsize=(8, 7))
     PatternTimelineDisplay.from_estimator(est, order=np.argsort(y), ax=ax)
@@ -184,8 +182,7 @@ def _compile_kernel():
     print("Compiling the gradient-descent kernel (once; cached for later runs)...", flush=True)
     start = time.perf_counter()
     X, y = make_high_dim_regression(4, 8, random_state=0)  # n < d: the sweep's (dual) kernel
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with quiet(ConvergenceWarning):
         ShallowReLURegressor(n_neurons=1, max_iter=2, compute_min_norm_gap=False).fit(X, y)
     print(f"ready in {time.perf_counter() - start:.1f} s.", flush=True)
 
@@ -197,18 +194,16 @@ def reproduce(quick=False, out="relubias_results", n_jobs=None, random_state=0):
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     _compile_kernel()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        result = gap_sweep(
-            grid["n_samples"],
-            grid["n_features"],
-            n_repeats=grid["n_repeats"],
-            estimator_params=ESTIMATOR_PARAMS,
-            param_grid={"learning_rate": grid["learning_rate"]},
-            n_jobs=n_jobs,
-            random_state=random_state,
-            verbose=1,
-        )
+    result = gap_sweep(  # records convergence and stranded examples instead of warning
+        grid["n_samples"],
+        grid["n_features"],
+        n_repeats=grid["n_repeats"],
+        estimator_params=ESTIMATOR_PARAMS,
+        param_grid={"learning_rate": grid["learning_rate"]},
+        n_jobs=n_jobs,
+        random_state=random_state,
+        verbose=1,
+    )
     elapsed = time.perf_counter() - start
     print(
         f"\nShallowReLURegressor (one neuron, zero init) vs MinNormReLURegressor, Gaussian "

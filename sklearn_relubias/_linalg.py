@@ -41,6 +41,13 @@ def gram(X):
     return K
 
 
+def row_norms_sq(X):
+    """``||x_i||^2`` for every row of X (dense or sparse), in float64."""
+    if sparse.issparse(X):
+        return np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+    return np.einsum("ij,ij->i", X, X, dtype=np.float64)
+
+
 def scale_rows(X, factors):
     """Return ``diag(factors) X`` (a new array; CSR for sparse X, float64 for dense)."""
     if sparse.issparse(X):
@@ -104,15 +111,93 @@ def top_eigenvalue(M):
     return _lanczos(lambda v: M @ v, k)
 
 
-def weighted_top_eigenvalue(weights, *, X=None, K=None):
+# Eigenvalue computations per registered Gram matrix, by the id of the array (full
+# decompositions, Lanczos runs), so that a second Spectrum of the same K is counted
+# too. Precomputed registers its K and forgets it when it is freed; arrays that
+# were never registered are not counted (their ids could be reused).
+_DECOMPOSITIONS = {}
+_LANCZOS = {}
+
+
+def count_decompositions(K):
+    """Start counting the eigenvalue computations of the array ``K``; return its key."""
+    key = id(K)
+    _DECOMPOSITIONS[key] = _LANCZOS[key] = 0
+    return key
+
+
+def decompositions(K):
+    """``(full eigendecompositions, Lanczos runs)`` of the registered array ``K`` so far."""
+    return _DECOMPOSITIONS.get(id(K), 0), _LANCZOS.get(id(K), 0)
+
+
+def forget_decompositions(key):
+    """Stop counting for the array registered under ``key`` (when it is freed)."""
+    _DECOMPOSITIONS.pop(key, None)
+    _LANCZOS.pop(key, None)
+
+
+def _count(counter, K):
+    key = id(K)
+    if key in counter:
+        counter[key] += 1
+
+
+class Spectrum:
+    """The eigenvalues of a Gram matrix ``K``, each computed at most once.
+
+    A fit needs ``lambda_max(K)`` for its step size and, for the minimum-norm
+    program, ``cond(K)`` to choose its route; both come from one Spectrum
+    (shared through :class:`~sklearn_relubias._plan.Precomputed`) so that
+    ``K`` is decomposed once. Every computation is counted per ``K``
+    (:func:`decompositions`).
+
+    Parameters
+    ----------
+    K : ndarray of shape (n, n)
+        Symmetric positive semi-definite.
+    """
+
+    def __init__(self, K):
+        self.K = K
+        self._values = None
+        self._top = None
+
+    def eigenvalues(self):
+        """All eigenvalues of ``K``, ascending (``numpy.linalg.eigvalsh``, once)."""
+        if self._values is None:
+            n = self.K.shape[0]
+            self._values = np.linalg.eigvalsh(self.K) if n else np.ones(1)
+            _count(_DECOMPOSITIONS, self.K)
+        return self._values
+
+    def top(self):
+        """``lambda_max(K)``: from the eigenvalues up to ``_DENSE_EIG_MAX``, Lanczos above.
+
+        Above that size the full decomposition is used if it was already
+        computed, which it is only when the minimum-norm program asked for it.
+        """
+        if self._top is None:
+            if self.K.shape[0] <= _DENSE_EIG_MAX:
+                self._top = float(self.eigenvalues()[-1])
+            else:
+                self._top = _lanczos(lambda v: self.K @ v, self.K.shape[0])
+                _count(_LANCZOS, self.K)
+        return self._top
+
+
+def weighted_top_eigenvalue(weights, *, X=None, K=None, spectrum=None):
     """``lambda_max(X^T diag(weights) X)`` from X (dense or sparse) or from ``K = X X^T``.
 
-    Never forms a matrix larger than ``min(n, d)`` squared, and none at all
+    With equal weights and a :class:`Spectrum` of ``K``, its top eigenvalue is
+    used (and shared). Never forms a matrix larger than ``min(n, d)`` squared, and none at all
     above ``_DENSE_EIG_MAX``, where Lanczos iterations use products with X
     (or K) only.
     """
     root = np.sqrt(weights)
     uniform = bool(np.all(weights == weights[0]))
+    if spectrum is not None and uniform:  # K's own spectrum, shared with the program
+        return spectrum.top() * weights[0]
     if K is not None:
         if K.shape[0] <= _DENSE_EIG_MAX:
             if uniform:  # no scaled copy of K

@@ -1,12 +1,14 @@
-"""Memory checked before the package allocates a square matrix.
+"""Memory planned before the package allocates a square matrix.
 
 Only two kinds of object can outgrow X: the ``n x n`` Gram matrix ``K = X
 X^T`` (dual gradient descent, the dual minimum-norm program) and the ``d x
-d`` factor of the primal minimum-norm program. Each is estimated before it is
-built and compared with :func:`budget`, half the memory the system reports as
-available: the ``'auto'`` choices avoid what does not fit, and an explicit
-choice that cannot fit raises :class:`~sklearn_relubias.exceptions.InsufficientMemoryError`
-naming the size and the parameter, before allocating.
+d`` factor of the primal minimum-norm program. A fit estimates each stage
+that builds one (:class:`MemoryPlan`) and compares the largest with
+:func:`budget`, half the memory the system reports as available, once,
+before allocating: the ``'auto'`` choices avoid what does not fit, and an
+explicit choice that cannot fit raises
+:class:`~sklearn_relubias.exceptions.InsufficientMemoryError` naming the
+size and the parameter.
 """
 
 import os
@@ -53,59 +55,14 @@ def square_bytes(k, copies=1):
 
 
 def budget():
-    """Bytes one decision may plan to use: half the available memory (inf if unknown)."""
+    """Bytes one fit may plan to use: half the available memory (inf if unknown)."""
     avail = available_bytes()
     return np.inf if avail is None else BUDGET_FRACTION * avail
 
 
-def fits(nbytes):
-    """Whether ``nbytes`` fit comfortably (within :func:`budget`)."""
-    return nbytes <= budget()
-
-
-def _size(nbytes):
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20)):
-        if nbytes >= scale:
-            return f"{nbytes / scale:.1f} {unit}"
-    return f"{nbytes / 2**10:.1f} KiB"
-
-
-def require(nbytes, what, advice):
-    """Raise :class:`InsufficientMemoryError` before allocating ``nbytes`` that do not fit.
-
-    Parameters
-    ----------
-    nbytes : int
-        Planned allocation.
-    what : str
-        What needs it, naming the shape and the parameter that chose it.
-    advice : str
-        What the user can change.
-    """
-    if not fits(nbytes):
-        raise InsufficientMemoryError(
-            f"{what} needs about {_size(nbytes)}, more than the {_size(budget())} "
-            f"({BUDGET_FRACTION:.0%} of the memory available) a fit may plan to use; {advice}"
-        )
-
-
-def use_dual(solver, n_samples, n_features, *, have_gram=False):
-    """Whether gradient descent iterates in the data span (on ``K``) or on the weights.
-
-    ``'auto'`` takes the data span when ``n_samples < n_features`` (a step
-    costs ``O(n^2 m)`` instead of ``O(n d m)``) and the Gram matrix fits;
-    ``'dual'`` raises if it does not.
-    """
-    need = 0 if have_gram else square_bytes(n_samples, GRAM_SQUARES)
-    if solver == "auto":
-        return n_samples < n_features and fits(need)
-    if solver == "dual":
-        require(
-            need,
-            f"solver='dual' forms the {n_samples} x {n_samples} Gram matrix X X^T, which",
-            "use solver='primal' (memory O(n_samples * n_features)) or solver='auto'.",
-        )
-    return solver == "dual"
+def gram_gd_bytes(n_samples):
+    """Planned peak of dual gradient descent: ``K`` and a copy for its spectrum."""
+    return square_bytes(n_samples, GRAM_SQUARES)
 
 
 def min_norm_bytes(n_samples, n_features):
@@ -115,14 +72,75 @@ def min_norm_bytes(n_samples, n_features):
     return square_bytes(n_features, PRIMAL_SQUARES) + PRIMAL_XS * 8 * n_samples * n_features
 
 
-def check_min_norm(n_samples, n_features, advice):
-    """Raise before the minimum-norm program allocates what cannot fit."""
-    if n_samples < n_features:
-        what = f"its {n_samples} x {n_samples} Gram matrix and copies"
-    else:
-        what = f"its {n_features} x {n_features} factor and row copies of X"
-    require(
-        min_norm_bytes(n_samples, n_features),
-        f"The minimum-norm program ({what})",
-        advice,
-    )
+def size_text(nbytes):
+    """``nbytes`` in GiB, MiB or KiB."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit}"
+    return f"{nbytes / 2**10:.1f} KiB"
+
+
+class MemoryPlan:
+    """The stages of one fit that allocate large objects, checked against one budget.
+
+    A stage is what is alive at once while it runs (a shared Gram matrix is
+    counted in each stage that holds it); stages run one after the other, so
+    the plan's peak is the largest stage. :meth:`check` compares it with the
+    budget before anything is allocated; a stage decided later (the
+    ill-conditioned factor route of the minimum-norm program, chosen from the
+    spectrum) is added and checked with :meth:`require`.
+
+    Parameters
+    ----------
+    nbytes_available : float, default=None
+        The budget; :func:`budget` when None (read once per plan).
+
+    Attributes
+    ----------
+    stages : list of dict
+        ``{'what', 'bytes', 'advice'}`` per stage, in the order planned.
+    checks : int
+        Number of comparisons with the budget so far.
+    """
+
+    def __init__(self, nbytes_available=None):
+        self.budget = budget() if nbytes_available is None else nbytes_available
+        self.stages = []
+        self.checks = 0
+
+    def fits(self, nbytes):
+        """Whether a stage of ``nbytes`` would fit (a decision, not a check)."""
+        return nbytes <= self.budget
+
+    def add(self, what, nbytes, advice):
+        """Plan a stage: ``what`` needs ``nbytes``; ``advice`` says what the user can change."""
+        self.stages.append({"what": what, "bytes": int(nbytes), "advice": advice})
+
+    @property
+    def peak(self):
+        """Planned peak in bytes: the largest stage (0 when none is planned)."""
+        return max((s["bytes"] for s in self.stages), default=0)
+
+    def check(self):
+        """Raise :class:`InsufficientMemoryError` if a planned stage does not fit."""
+        self.checks += 1
+        for stage in sorted(self.stages, key=lambda s: -s["bytes"]):
+            if not self.fits(stage["bytes"]):
+                raise InsufficientMemoryError(
+                    f"{stage['what']} needs about {size_text(stage['bytes'])}, more than the "
+                    f"{size_text(self.budget)} ({BUDGET_FRACTION:.0%} of the memory available) "
+                    f"a fit may plan to use; {stage['advice']}"
+                )
+
+    def require(self, nbytes, what, advice):
+        """Plan a late stage and check it before it allocates."""
+        self.add(what, nbytes, advice)
+        self.check()
+
+    def summary(self):
+        """Plain record for ``decisions``: peak bytes, stages and the number of checks."""
+        return {
+            "planned_peak_bytes": self.peak,
+            "memory_stages": [(s["what"], s["bytes"]) for s in self.stages],
+            "memory_checks": self.checks,
+        }

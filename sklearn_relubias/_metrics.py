@@ -1,22 +1,16 @@
-"""What the package measures about a solution: the minimum-norm reference and distances to it.
+"""Distances between solutions, and the public faces of the references and model rules.
 
-Estimators, :func:`~sklearn_relubias.experiments.gap_sweep`, the Displays
-and the ``relubias`` command all take these quantities from here.
+:mod:`sklearn_relubias.metrics` re-exports these. The references themselves
+are solved in :mod:`sklearn_relubias._reference`, the model's rules live in
+:mod:`sklearn_relubias._model`; the functions here take plain arrays
+(``X``, ``y``, output weights ``a``) for use outside the estimators.
 """
 
-import warnings
-from typing import NamedTuple
-
 import numpy as np
-from scipy import linalg, sparse
-from scipy.sparse.linalg import lsqr
 
-from ._base import forward
-from ._dual_qp import DualFactor, solve_min_norm
-from ._linalg import gram, pre_activations, scale_rows, span
-from ._memory import check_min_norm
-from ._primal_qp import solve_min_norm_primal
-from .exceptions import UnfittableRowsWarning
+from . import _reference
+from ._model import Model
+from ._reference import _least_squares
 
 
 def _scaled_norms(W, W_ref):
@@ -43,27 +37,32 @@ def relative_distance(W, W_ref):
     return dist / ref if ref > 0 else dist * scale
 
 
-class MinNormFit(NamedTuple):
-    """What :func:`min_norm_reference` returns."""
-
-    weights: np.ndarray
-    dual_coef: np.ndarray
-    active: np.ndarray
-    n_iter: int
-    interpolates: bool
-    kkt: float
+def _model(a, activation="relu"):
+    return Model.from_params(activation, np.asarray(a, dtype=np.float64))
 
 
-def min_norm_reference(X, y, a, *, sample_weight=None, gram_matrix=None, tol=1e-12, dual_coef=True):
+def min_norm_reference(
+    X,
+    y,
+    a,
+    *,
+    sample_weight=None,
+    gram_matrix=None,
+    tol=1e-12,
+    dual_coef=True,
+    activation="relu",
+):
     """Solve the minimum-norm program for output weights ``a``: weights, coefficients, pattern.
 
-    Neurons with ``a_j > 0`` share the single-neuron solution ``u+`` for ``y``,
-    neurons with ``a_j < 0`` the one for ``-y``, in proportion to ``|a_j|``:
-    ``w_j = |a_j| u / sum_{k in group} a_k^2``. With fewer examples than
-    features the program is solved in the dual, on the Gram matrix
-    (:func:`~sklearn_relubias._dual_qp.solve_min_norm`); otherwise on the
-    weights (:func:`~sklearn_relubias._primal_qp.solve_min_norm_primal`,
-    memory ``O(n d + d^2)``, never an ``n x n`` object).
+    For ReLU, neurons with ``a_j > 0`` share the single-neuron solution ``u+``
+    for ``y``, neurons with ``a_j < 0`` the one for ``-y``, in proportion to
+    ``|a_j|``: ``w_j = |a_j| u / sum_{k in group} a_k^2``; this is the
+    minimum-norm interpolant within the label-sign region. With fewer
+    examples than features the program is solved in the dual, on the Gram
+    matrix; otherwise on the weights (memory ``O(n d + d^2)``, never an
+    ``n x n`` object). For the linear activation the reference is the
+    minimum-norm least-squares solution ``W* = a beta^T / ||a||^2``,
+    ``beta = X^+ y``.
 
     Parameters
     ----------
@@ -85,6 +84,8 @@ def min_norm_reference(X, y, a, *, sample_weight=None, gram_matrix=None, tol=1e-
     dual_coef : bool, default=True
         Whether to return the data-span coefficients (on the primal path they
         cost a least-squares solve on ``X^T``; None when False there).
+    activation : {'relu', 'linear'}, default='relu'
+        The model's activation, which names the program.
 
     Returns
     -------
@@ -99,88 +100,18 @@ def min_norm_reference(X, y, a, *, sample_weight=None, gram_matrix=None, tol=1e-
         ``<w, x_i> = 0`` are inactive, whatever the sign rounding gives them);
         ``n_iter``, solver iterations summed over the (at most two) groups;
         ``interpolates``, whether every group's program was feasible; ``kkt``,
-        the largest relative KKT residual over the groups.
+        the largest relative KKT residual over the groups; ``route``, how it
+        was solved.
     """
-    n, d = X.shape
-    check_min_norm(n, d, "subsample the rows, or reduce the features.")
-    if n >= d:
-        return _primal_reference(X, y, a, sample_weight, tol, dual_coef)
-    if sample_weight is not None:
-        return _weighted_dual_reference(X, y, a, sample_weight, gram_matrix, tol)
-    K = gram(X) if gram_matrix is None else gram_matrix
-    factor = DualFactor(K, X)  # K when well conditioned, else a factor of X (cond(X) accuracy)
-    dual_coef = np.zeros((n, a.shape[0]))
-    weights = np.zeros((a.shape[0], d))
-    active = np.zeros(dual_coef.shape, dtype=bool)
-    n_iter, interpolates, kkt = 0, True, 0.0
-    for sign, group, share in _groups(a):
-        sol = solve_min_norm(sign * y, K, factor=factor, tol=tol)
-        n_iter += sol.n_iter
-        interpolates &= sol.interpolates
-        kkt = max(kkt, sol.kkt)  # measured on the original program, with products by X
-        dual_coef[:, group] = np.outer(sol.coef, share)
-        # X^T c on the "gram" route; from X's orthogonal factor otherwise (X^T c is
-        # then accurate to cond(X) eps normwise only, see _dual_qp)
-        weights[group] = np.outer(share, sol.weights)
-        active[:, group] = (sol.equality & (sol.targets > 0))[:, None]
-    return MinNormFit(weights, dual_coef, active, n_iter, bool(interpolates), kkt)
-
-
-def _groups(a):
-    """``(sign, mask, share)`` of each non-empty neuron group: ``w_j = share_j u_sign``."""
-    for sign in (1.0, -1.0):
-        group = sign * a > 0
-        if group.any():
-            yield sign, group, np.abs(a[group]) / np.sum(a[group] ** 2)
-
-
-def _primal_reference(X, y, a, sample_weight, tol, with_dual_coef):
-    """:func:`min_norm_reference` solved on the weights (``n_samples >= n_features``)."""
-    weights = np.zeros((a.shape[0], X.shape[1]))
-    active = np.zeros((X.shape[0], a.shape[0]), dtype=bool)
-    n_iter, interpolates, kkt = 0, True, 0.0
-    for sign, group, share in _groups(a):
-        sol = solve_min_norm_primal(X, sign * y, sample_weight=sample_weight, tol=tol)
-        n_iter += sol.n_iter
-        interpolates &= sol.interpolates
-        kkt = max(kkt, sol.kkt)
-        weights[group] = np.outer(share, sol.weights)
-        active[:, group] = (sol.equality & (sol.targets > 0))[:, None]
-    dual_coef = span_coefficients(X, weights) if with_dual_coef else None
-    return MinNormFit(weights, dual_coef, active, n_iter, bool(interpolates), kkt)
-
-
-def span_coefficients(X, W):
-    """Minimum-norm ``C`` (n_samples, n_neurons) with ``W == C.T @ X``, if W is in X's row space.
-
-    Least squares on ``X^T``: an SVD for dense X (memory ``O(n d)``), LSQR
-    iterations for sparse X (never densified).
-    """
-    if sparse.issparse(X):
-        XT = X.T.tocsr().astype(np.float64)
-        cols = [lsqr(XT, w, atol=1e-15, btol=1e-15, iter_lim=10 * sum(X.shape))[0] for w in W]
-        return np.column_stack(cols) if cols else np.zeros((X.shape[0], 0))
-    return linalg.lstsq(np.asarray(X, dtype=np.float64).T, W.T)[0]
-
-
-def _weighted_dual_reference(X, y, a, sample_weight, gram_matrix, tol):
-    """:func:`min_norm_reference` on the rows with positive weight, scaled by their root.
-
-    The interpolating constraints do not change when a row is scaled, and the
-    surrogate's ``s_i (...)^2`` terms become unweighted on ``sqrt(s_i) x_i``.
-    """
-    keep = np.flatnonzero(sample_weight > 0)
-    root = np.sqrt(sample_weight[keep])
-    X_keep = scale_rows(X[keep], root)
-    K_keep = None
-    if gram_matrix is not None:
-        K_keep = gram_matrix[np.ix_(keep, keep)] * np.outer(root, root)
-    fit = min_norm_reference(X_keep, root * y[keep], a, gram_matrix=K_keep, tol=tol)
-    dual_coef = np.zeros((X.shape[0], a.shape[0]))
-    dual_coef[keep] = root[:, None] * fit.dual_coef
-    active = pre_activations(X, fit.weights) > 0
-    active[keep] = fit.active
-    return fit._replace(dual_coef=dual_coef, active=active)
+    return _reference.solve(
+        _model(a, activation),
+        X,
+        np.asarray(y, dtype=np.float64),
+        sample_weight=sample_weight,
+        gram=gram_matrix,
+        tol=tol,
+        dual_coef=dual_coef,
+    )
 
 
 def active_least_squares_weights(X, W, *, gram_matrix=None):
@@ -211,14 +142,7 @@ def active_least_squares_weights(X, W, *, gram_matrix=None):
     -------
     W_ls : ndarray of shape (n_neurons, n_features)
     """
-    K = gram(X) if gram_matrix is None else gram_matrix
-    P = pre_activations(X, W)
-    C = np.zeros(P.shape)
-    for j in range(W.shape[0]):
-        A = np.flatnonzero(P[:, j] > 0)
-        if A.size:
-            C[A, j] = linalg.lstsq(K[np.ix_(A, A)], P[A, j])[0]
-    return span(C, X)
+    return _least_squares.active_least_squares_weights(X, W, gram=gram_matrix)
 
 
 def label_sign_least_squares_weights(X, y, a, *, gram_matrix=None):
@@ -257,76 +181,33 @@ def label_sign_least_squares_weights(X, y, a, *, gram_matrix=None):
     W_ls : ndarray of shape (n_neurons, n_features)
         Zero rows for a group whose set of examples is empty.
     """
-    n, d = X.shape
-    y = np.asarray(y, dtype=np.float64)
-    a = np.asarray(a, dtype=np.float64)
-    W_ls = np.zeros((a.shape[0], d))
-    for sign, group, share in _groups(a):
-        rows = np.flatnonzero(sign * y > 0)
-        if not rows.size:
-            continue
-        target = sign * y[rows]
-        X_rows = X[rows]
-        if n < d:  # dual: u = X_F^T K_FF^+ t, the minimum-norm interpolant
-            K = gram(X_rows) if gram_matrix is None else gram_matrix[np.ix_(rows, rows)]
-            u = span(linalg.lstsq(K, target)[0][:, None], X_rows)[0]
-        elif sparse.issparse(X_rows):
-            X_rows = X_rows.tocsr().astype(np.float64)
-            u = lsqr(X_rows, target, atol=1e-15, btol=1e-15, iter_lim=10 * (n + d))[0]
-        else:  # primal: the minimum-norm least-squares solution on the rows of X
-            u = linalg.lstsq(np.asarray(X_rows, dtype=np.float64), target)[0]
-        W_ls[group] = np.outer(share, u)
-    return W_ls
+    return _least_squares.label_sign_least_squares_weights(_model(a), X, y, gram=gram_matrix)
 
 
-def training_loss(X, y, W, a):
+def training_loss(X, y, W, a, *, activation="relu"):
     """``1/(2n) sum_i (f(x_i) - y_i)^2``."""
-    return 0.5 * float(np.mean((forward(X, W, a) - y) ** 2))
+    return _model(a, activation).training_loss(X, y, W)
 
 
-def unfittable_rows(X, y, a, sample_weight=None):
+def unfittable_rows(X, y, a, sample_weight=None, *, activation="relu"):
     """Return the indices of all-zero rows of X that some neuron group must fit.
 
     ``<w, 0> = 0`` for every ``w``, so an example with ``x_i = 0`` and
-    ``y_i > 0`` (``< 0``) is out of reach of the neurons with positive
-    (negative) output weights, whose label-sign region must fit it; rows with
-    zero sample weight do not count. Such rows are why no interpolant exists.
+    ``y_i > 0`` (``< 0``) is out of reach of the ReLU neurons with positive
+    (negative) output weights, whose label-sign region must fit it (for the
+    linear activation: any nonzero target); rows with zero sample weight do
+    not count. Such rows are why no interpolant exists.
     """
-    if sparse.issparse(X):
-        zero = np.asarray(abs(X).sum(axis=1)).ravel() == 0
-    else:
-        zero = ~np.any(X, axis=1)
-    must_fit = can_fit(y, a).any(axis=1)
-    if sample_weight is not None:
-        must_fit &= sample_weight > 0
-    return np.flatnonzero(zero & must_fit)
+    return _model(a, activation).unfittable_rows(X, y, sample_weight)
 
 
-def warn_if_unfittable(rows):
-    """Warn once, naming the all-zero rows that make interpolation impossible."""
-    if rows.size:
-        shown = ", ".join(map(str, rows[:10])) + (", ..." if rows.size > 10 else "")
-        warnings.warn(
-            f"{rows.size} row(s) of X are all zero but have a target the network must fit "
-            f"(indices {shown}): every neuron outputs 0 on them, so no network interpolates "
-            "the data (MinNormReLURegressor: interpolates_ is False). Drop these rows.",
-            UnfittableRowsWarning,
-            stacklevel=5,
-        )
-
-
-def can_fit(y, a):
-    """``(n_samples, n_neurons)``: neuron ``j`` can output ``y_i`` (``y_i a_j > 0``)."""
-    return np.outer(y, a) > 0
-
-
-def stranded_examples(y, a, active):
+def stranded_examples(y, a, active, *, activation="relu"):
     """Return the indices of examples no neuron that could fit them is active on.
 
-    An example with ``y_i > 0`` (``< 0``) can only be fitted by a neuron with a
-    positive (negative) output weight; if none of those is active on it, its
-    gradient is zero for good, and a gradient-descent run that converged sits
-    at a stationary point above the global minimum of the loss.
+    An example with ``y_i > 0`` (``< 0``) can only be fitted by a ReLU neuron
+    with a positive (negative) output weight; if none of those is active on
+    it, its gradient is zero for good, and a gradient-descent run that
+    converged sits at a stationary point above the global minimum of the
+    loss. With the linear activation no example is ever stranded.
     """
-    fits = can_fit(y, a)
-    return np.flatnonzero(fits.any(axis=1) & ~(fits & active).any(axis=1))
+    return _model(a, activation).stranded_examples(y, active)

@@ -4,9 +4,8 @@ from numbers import Real
 
 import numpy as np
 
-from ._base import _BaseReLURegressor, restore_on_error
-from ._metrics import min_norm_reference, unfittable_rows, warn_if_unfittable
-from ._rescale import Rescaling
+from ._base import _BaseReLURegressor, restore_on_error, warn_if_unfittable
+from ._plan import FitPlan
 from .utils._sklearn_compat import Interval, _fit_context
 
 
@@ -31,6 +30,12 @@ class MinNormReLURegressor(_BaseReLURegressor):
         Fixed output weights ``a``. 'balanced' gives +1, -1, +1, ... (so
         ``n_neurons=1`` is the single neuron ``relu(<w, x>)``), 'positive' all
         +1; an array gives any nonzero values.
+    activation : {'relu', 'linear'}, default='relu'
+        The hidden activation ``sigma``. For ``'linear'`` the model is
+        ``<beta, x>`` with ``beta = sum_j a_j w_j``, and the reference is the
+        minimum-norm least-squares solution ``W* = a beta^T / ||a||^2``,
+        ``beta = X^+ y`` (the interpolant of smallest norm when one exists),
+        where gradient descent from zero lands.
     fit_intercept : bool, default=False
         Whether to fit a constant offset: ``intercept_`` is the (weighted)
         mean of y and the network fits ``y - intercept_``. The paper's model
@@ -84,6 +89,11 @@ class MinNormReLURegressor(_BaseReLURegressor):
     n_iter_ : int
         Active-set iterations of the dual solver, summed over the neuron
         groups.
+    decisions_ : dict
+        What the fit decided: the program's ``'reference_route'``
+        (``'gram'``, ``'factor'``, ``'deficient'``, ``'primal'`` or
+        ``'lstsq'``), the memory plan and the Gram products and
+        eigendecompositions (see ``ShallowReLURegressor.decisions_``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -137,9 +147,17 @@ class MinNormReLURegressor(_BaseReLURegressor):
         "tol": [Interval(Real, np.finfo(np.float64).eps, 1, closed="left")],
     }
 
-    def __init__(self, n_neurons=2, output_weights="balanced", fit_intercept=False, tol=1e-12):
+    def __init__(
+        self,
+        n_neurons=2,
+        output_weights="balanced",
+        activation="relu",
+        fit_intercept=False,
+        tol=1e-12,
+    ):
         self.n_neurons = n_neurons
         self.output_weights = output_weights
+        self.activation = activation
         self.fit_intercept = fit_intercept
         self.tol = tol
 
@@ -165,20 +183,25 @@ class MinNormReLURegressor(_BaseReLURegressor):
         self : object
             Fitted estimator.
         """
-        X, y, a, sample_weight, intercept = self._validate_training_data(X, y, sample_weight)
-        scaling = Rescaling(X, y, a)
-        Xs, ys = scaling.data(X, y)
-        sol = min_norm_reference(
-            Xs, ys, scaling.output_weights(a), sample_weight=sample_weight, tol=self.tol
+        data = self._validate_training_data(X, y, sample_weight)
+        plan = FitPlan(
+            data.X,
+            data.y,
+            data.model,
+            sample_weight=data.sample_weight,
+            reference=True,
+            tol=self.tol,
         )
+        sol = plan.reference(dual_coef=True)
         if not sol.interpolates:
-            warn_if_unfittable(unfittable_rows(X, y, a, sample_weight))
-        self.output_weights_ = a
-        self.intercept_ = intercept
-        self.dual_coef_ = scaling.coef_out(sol.dual_coef)
-        self.hidden_weights_ = scaling.weights_out(sol.weights)
+            warn_if_unfittable(data.model.unfittable_rows(data.X, data.y, data.sample_weight))
+        self.output_weights_ = data.model.output_weights
+        self.intercept_ = data.intercept
+        self.dual_coef_ = plan.scaling.coef_out(sol.dual_coef)
+        self.hidden_weights_ = plan.scaling.weights_out(sol.weights)
         self.activation_pattern_ = sol.active
         self.interpolates_ = sol.interpolates
         self.kkt_residual_ = sol.kkt
         self.n_iter_ = int(sol.n_iter)
+        self.decisions_ = plan.decisions
         return self

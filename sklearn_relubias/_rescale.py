@@ -47,7 +47,8 @@ class Rescaling:
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features) or None
+        None when only a Gram matrix is known: X's scale is then left alone.
     y : ndarray of shape (n_samples,)
     a : ndarray of shape (n_neurons,), default=None
         Output weights (None: no output weights to rescale).
@@ -58,7 +59,7 @@ class Rescaling:
     """
 
     def __init__(self, X, y, a=None, outputs=None):
-        self.kx = _exponent(X)
+        self.kx = 0 if X is None else _exponent(X)
         if outputs is not None and np.all(np.isfinite(outputs)):
             y = np.concatenate([y, outputs])
         self.ky = _exponent(y)
@@ -76,10 +77,6 @@ class Rescaling:
         elif self.kx:
             X = np.ldexp(X, -self.kx)
         return X, np.ldexp(y, -self.ky)
-
-    def gram_in(self, K):
-        """Return a Gram matrix of the original X in internal units (None stays None)."""
-        return None if K is None else np.ldexp(K, -2 * self.kx)
 
     def weights_in(self, W):
         """Hidden weights in internal units."""

@@ -1,27 +1,16 @@
 """ShallowReLURegressor: the shallow ReLU model trained by full-batch gradient descent."""
 
-import contextvars
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ._base import _BaseReLURegressor, check_gram, forward, restore_on_error
+from ._base import _BaseReLURegressor, restore_on_error, warn_if_unfittable
 from ._callbacks import CallbackSupportMixin, ChunkReporter
-from ._gd import Status, make_problem, run_gd
-from ._memory import check_min_norm
-from ._metrics import (
-    distance,
-    min_norm_reference,
-    relative_distance,
-    stranded_examples,
-    unfittable_rows,
-    warn_if_unfittable,
-)
-from ._rescale import Rescaling
-from .exceptions import DuplicateNeuronsWarning, StrandedExampleWarning
+from ._gd import OPTIMIZERS, Status, run_gd
+from ._plan import FitPlan, as_precomputed
+from .exceptions import DuplicateNeuronsWarning, StrandedExampleWarning, warn
 from .utils._sklearn_compat import Interval, StrOptions, _fit_context
 
 
@@ -49,6 +38,14 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         ``n_neurons=1`` is the single neuron and ``n_neurons=2`` the +/- pair
         that fits targets of both signs), 'positive' all +1; an array gives any
         nonzero values.
+    activation : {'relu', 'linear'}, default='relu'
+        The hidden activation ``sigma``: ReLU (the paper's model), or the
+        identity, the classical control. Both are piecewise linear with
+        ``sigma'(z) = 1`` for ``z >= 0`` (so ``relu'(0) = 1``). With
+        ``'linear'`` the model ``sum_j a_j <w_j, x>`` is linear in X,
+        gradient descent from a zero start stays in X's row space and lands
+        on the minimum-norm least-squares solution, and the reference of the
+        gap is that solution (see :class:`MinNormReLURegressor`).
     init : {'zero', 'random'}, default='zero'
         Initial hidden weights: zero, or i.i.d. ``N(0, init_scale^2 /
         n_features)``.
@@ -164,6 +161,13 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
     step_size_ : float
         The absolute step size ``eta`` (``inf`` or 0 when the scale of X makes
         it unrepresentable in float64, e.g. ``max|X|`` near 1e-300).
+    decisions_ : dict
+        What the fit decided, as plain values: ``'path'`` (``'dual'`` or
+        ``'primal'``), ``'operator_form'`` (``'gram'``, ``'dense'`` or
+        ``'csr'``), the Gram products and eigendecompositions on this data
+        set, the minimum-norm program's route, the memory plan
+        (``'planned_peak_bytes'``, ``'memory_stages'``, ``'memory_checks'``),
+        the backend and the seconds spent in it (``'kernel_seconds'``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -220,7 +224,8 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         **_BaseReLURegressor._parameter_constraints,
         "init": [StrOptions({"zero", "random"})],
         "init_scale": [Interval(Real, 0, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, 2, closed="neither")],
+        # the stable range of the optimizer's spec (plain gradient descent)
+        "learning_rate": [OPTIMIZERS["gd"].learning_rate_constraint()],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions({"auto", "primal", "dual"})],
@@ -235,6 +240,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         self,
         n_neurons=2,
         output_weights="balanced",
+        activation="relu",
         init="zero",
         init_scale=1e-3,
         learning_rate=0.1,
@@ -250,6 +256,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
     ):
         self.n_neurons = n_neurons
         self.output_weights = output_weights
+        self.activation = activation
         self.init = init
         self.init_scale = init_scale
         self.learning_rate = learning_rate
@@ -279,10 +286,12 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             ``sum_i s_i r_i^2 / (2 sum_i s_i)`` with the step size defined on
             the weighted curvature, so integer weights equal repeated rows and
             zero weights drop examples.
-        gram : ndarray of shape (n_samples, n_samples), default=None
-            The Gram matrix ``X @ X.T`` if already computed (e.g. shared by
-            several fits on the same X); formed when needed otherwise. Only
-            its shape and diagonal are checked.
+        gram : ndarray of shape (n_samples, n_samples) or Precomputed, default=None
+            The Gram matrix ``X @ X.T`` if already computed, or a
+            :class:`~sklearn_relubias.Precomputed` of X shared by several fits
+            on the same data (its Gram matrix, spectrum and minimum-norm
+            references are then computed once for all of them). Only the
+            shape and the diagonal are checked against X.
 
         Returns
         -------
@@ -291,50 +300,25 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         """
         warm = self.warm_start and hasattr(self, "hidden_weights_")
         if not warm:
-            for name in ("pattern_changes_",):  # not produced by every fit
-                self.__dict__.pop(name, None)
-        X, y, a, sample_weight, intercept = self._validate_training_data(X, y, sample_weight)
-        n_samples, n_features = X.shape
-        if warm:
-            W_start, C_prev = self.hidden_weights_, self.dual_coef_
-            if C_prev.shape[0] != n_samples:
-                self.init_hidden_weights_, C_prev = W_start, np.zeros((n_samples, a.shape[0]))
-        else:
-            W_start = self._initial_weights(a.shape[0], n_features)
-            C_prev = np.zeros((n_samples, a.shape[0]))
-            self._warn_if_copies(a)
-        if self.compute_min_norm_gap:  # before gradient descent spends any time
-            check_min_norm(*X.shape, "set compute_min_norm_gap=False to fit without the gap.")
-        with np.errstate(over="ignore", invalid="ignore"):  # non-finite outputs are ignored
-            outputs = forward(X, W_start, a) if W_start.any() else None
-        scaling = Rescaling(X, y, a, outputs)
-        Xs, ys = scaling.data(X, y)
-        a_s = scaling.output_weights(a)
-        problem = make_problem(
-            Xs,
-            ys,
-            a_s,
-            scaling.weights_in(W_start),
+            self.__dict__.pop("pattern_changes_", None)  # not produced by every fit
+        data = self._validate_training_data(X, y, sample_weight)
+        W_start, C_prev = self._start(data, warm)
+        plan = FitPlan(
+            data.X,
+            data.y,
+            data.model,
             learning_rate=self.learning_rate,
             solver=self.solver,
-            sample_weight=sample_weight,
-            gram=scaling.gram_in(check_gram(gram, X)),
+            sample_weight=data.sample_weight,
+            data=as_precomputed(gram, data.X),
+            init_weights=W_start,
+            reference=self.compute_min_norm_gap,
+            reference_advice="set compute_min_norm_gap=False to fit without the gap.",
         )
         offset = self.n_iter_ if warm else 0
-
-        def fitted_attributes(progress):  # the model after progress.n_iter steps of this fit
-            W = scaling.weights_out(progress.weights())
-            return {
-                "hidden_weights_": W,
-                "output_weights_": a,
-                "intercept_": intercept,
-                "n_iter_": offset + progress.n_iter,
-            }
-
-        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
-        reporter = ChunkReporter(self, X, y + intercept, metadata, self.max_iter, fitted_attributes)
+        reporter = self._reporter(data, plan, offset)
         res = run_gd(
-            problem,
+            plan.problem,
             max_iter=self.max_iter,
             tol=self.tol,
             record_pattern=self.record_pattern,
@@ -343,57 +327,8 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             chunk_steps=reporter.chunk_steps,
         )
         self._warn_on_status(res.status, res.n_iter)
-        unfittable = unfittable_rows(X, y, a, sample_weight)
-        warn_if_unfittable(unfittable)
-        stranded = np.empty(0, dtype=np.intp)
-        if res.status == Status.CONVERGED:  # examples GD could fit but will not
-            stranded = np.setdiff1d(stranded_examples(ys, a, res.activation_pattern), unfittable)
-            _warn_if_stranded(stranded)
-
-        if not warm:
-            self.init_hidden_weights_ = W_start
-        self.output_weights_ = a
-        self.intercept_ = intercept
-        self.hidden_weights_ = scaling.weights_out(res.hidden_weights)
-        self.dual_coef_ = C_prev + scaling.coef_out(res.dual_coef)
-        self.activation_pattern_ = res.activation_pattern
-        self.stranded_indices_ = stranded
-        if res.stable_iter or not warm:
-            self.pattern_stable_iter_ = offset + res.stable_iter
-        if self.record_pattern:
-            changes = res.pattern_changes + np.array([offset, 0, 0])
-            if warm and hasattr(self, "pattern_changes_"):
-                changes = np.concatenate([self.pattern_changes_, changes])
-            self.pattern_changes_ = changes
-            if res.n_pattern_changes > len(res.pattern_changes):
-                warnings.warn(
-                    f"The activation pattern changed {res.n_pattern_changes} times; "
-                    f"pattern_changes_ keeps the first {len(res.pattern_changes)}.",
-                    UserWarning,
-                    stacklevel=4,
-                )
-        loss_curve = scaling.loss_out(res.loss_curve)
-        self.loss_curve_ = (
-            np.concatenate([self.loss_curve_, loss_curve[1:]]) if warm else loss_curve
-        )
-        self.step_size_ = scaling.step_out(res.step_size)
-        self.n_iter_ = offset + res.n_iter
-        self._grad_ref = res.initial_grad_norm
-        self.min_norm_gap_ = self.min_norm_distance_ = np.nan
-        if self.compute_min_norm_gap:
-            reference = min_norm_reference(
-                Xs,
-                ys,
-                a_s,
-                sample_weight=sample_weight,
-                gram_matrix=problem.operator.gram,
-                dual_coef=False,
-            )
-            W_star = reference.weights
-            self.min_norm_gap_ = relative_distance(res.hidden_weights, W_star)
-            self.min_norm_distance_ = float(
-                scaling.weights_out(distance(res.hidden_weights, W_star))
-            )
+        stranded = self._stranded(data, plan, res)
+        self._store(data, plan, res, (W_start, C_prev, warm, offset), stranded)
         if self.verbose:
             print(
                 f"[{type(self).__name__}] {self.n_iter_} steps, "
@@ -403,17 +338,101 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         reporter.close()
         return self
 
+    def _start(self, data, warm):
+        """``(W_start, C_prev)``: the weights this fit starts from and the coefficients so far."""
+        n_samples, n_features = data.X.shape
+        m = data.model.n_neurons
+        if not warm:
+            self._warn_if_copies(data.model.output_weights)
+            return self._initial_weights(m, n_features), np.zeros((n_samples, m))
+        if self.dual_coef_.shape[0] != n_samples:
+            self.init_hidden_weights_ = self.hidden_weights_
+            return self.hidden_weights_, np.zeros((n_samples, m))
+        return self.hidden_weights_, self.dual_coef_
+
+    def _reporter(self, data, plan, offset):
+        """Return the driver's per-chunk hook: ``verbose`` lines and scikit-learn callbacks."""
+        a, scaling = data.model.output_weights, plan.scaling
+
+        def fitted_attributes(progress):  # the model after progress.n_iter steps of this fit
+            return {
+                "hidden_weights_": scaling.weights_out(progress.weights()),
+                "output_weights_": a,
+                "intercept_": data.intercept,
+                "n_iter_": offset + progress.n_iter,
+            }
+
+        sw = data.sample_weight
+        metadata = None if sw is None else {"sample_weight": sw}
+        y = data.y + data.intercept
+        return ChunkReporter(self, data.X, y, metadata, self.max_iter, fitted_attributes)
+
+    def _stranded(self, data, plan, res):
+        """Warn about unfittable rows; return the stranded examples of a converged run."""
+        unfittable = data.model.unfittable_rows(data.X, data.y, data.sample_weight)
+        warn_if_unfittable(unfittable)
+        if res.status != Status.CONVERGED:  # only a stationary point can strand examples
+            return np.empty(0, dtype=np.intp)
+        stranded = data.model.stranded_examples(plan.y, res.activation_pattern)
+        stranded = np.setdiff1d(stranded, unfittable)
+        _warn_if_stranded(stranded)
+        return stranded
+
+    def _store(self, data, plan, res, start, stranded):
+        """Set the fitted attributes from the run (in the data's units)."""
+        W_start, C_prev, warm, offset = start
+        scaling = plan.scaling
+        if not warm:
+            self.init_hidden_weights_ = W_start
+        self.output_weights_ = data.model.output_weights
+        self.intercept_ = data.intercept
+        self.hidden_weights_ = scaling.weights_out(res.hidden_weights)
+        self.dual_coef_ = C_prev + scaling.coef_out(res.dual_coef)
+        self.activation_pattern_ = res.activation_pattern
+        self.stranded_indices_ = stranded
+        if res.stable_iter or not warm:
+            self.pattern_stable_iter_ = offset + res.stable_iter
+        if self.record_pattern:
+            self._store_pattern_changes(res, warm, offset)
+        loss_curve = scaling.loss_out(res.loss_curve)
+        self.loss_curve_ = (
+            np.concatenate([self.loss_curve_, loss_curve[1:]]) if warm else loss_curve
+        )
+        self.step_size_ = scaling.step_out(res.step_size)
+        self.n_iter_ = offset + res.n_iter
+        self._grad_ref = res.initial_grad_norm
+        self.min_norm_gap_ = self.min_norm_distance_ = np.nan
+        if self.compute_min_norm_gap:
+            self.min_norm_gap_, self.min_norm_distance_ = plan.gap(res.hidden_weights)
+        self.decisions_ = {
+            **plan.decisions,
+            "status": res.status.name.lower(),
+            "backend": res.backend,
+            "kernel_seconds": res.kernel_seconds,
+        }
+
+    def _store_pattern_changes(self, res, warm, offset):
+        changes = res.pattern_changes + np.array([offset, 0, 0])
+        if warm and hasattr(self, "pattern_changes_"):
+            changes = np.concatenate([self.pattern_changes_, changes])
+        self.pattern_changes_ = changes
+        if res.n_pattern_changes > len(res.pattern_changes):
+            warn(
+                f"The activation pattern changed {res.n_pattern_changes} times; "
+                f"pattern_changes_ keeps the first {len(res.pattern_changes)}.",
+                UserWarning,
+            )
+
     def _warn_if_copies(self, a):
         """Say once that zero-initialised neurons with equal output weights are copies."""
         distinct = np.unique(a).size
         if self.init == "zero" and a.size > distinct:
-            warnings.warn(
+            warn(
                 f"init='zero' with n_neurons={a.size} but {distinct} distinct output "
                 f"weight(s): neurons with equal output weights get equal updates and stay "
                 f"identical, so the fit has {distinct} distinct neuron(s). Use init='random' "
                 "to break the symmetry.",
                 DuplicateNeuronsWarning,
-                stacklevel=5,
             )
 
     def _initial_weights(self, n_neurons, n_features):
@@ -425,44 +444,34 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
 
     def _warn_on_status(self, status, n_iter):
         if status == Status.MAX_ITER:
-            warnings.warn(
+            warn(
                 f"Gradient descent did not reach tol={self.tol} within "
                 f"max_iter={self.max_iter} steps; increase max_iter, increase "
                 "learning_rate (below 2) or loosen tol.",
                 ConvergenceWarning,
-                stacklevel=5,
             )
         elif status == Status.NON_FINITE and n_iter == 0:
-            warnings.warn(
+            warn(
                 "The loss at the initial weights is not finite, so no step was taken; "
                 "lower init_scale, or rescale X and y.",
                 ConvergenceWarning,
-                stacklevel=5,
             )
         elif status == Status.NON_FINITE:
-            warnings.warn(
+            warn(
                 f"Gradient descent produced a non-finite loss at step {n_iter + 1}; "
                 f"the fit stopped at the last finite iterate (step {n_iter}). "
                 "Rescale X and y, or lower learning_rate or init_scale.",
                 ConvergenceWarning,
-                stacklevel=5,
             )
-
-
-# Whether fits in this context warn about stranded examples. A context variable,
-# not a warnings filter: warnings.catch_warnings changes process-wide state and is
-# not thread-safe, so gap_sweep's threaded workers could lose each other's filter.
-WARN_STRANDED = contextvars.ContextVar("warn_stranded", default=True)
 
 
 def _warn_if_stranded(stranded):
     """Warn once when gradient descent converged with examples it can no longer fit."""
-    if stranded.size and WARN_STRANDED.get():
-        warnings.warn(
+    if stranded.size:
+        warn(
             f"Gradient descent converged with {stranded.size} example(s) (e.g. index "
             f"{stranded[0]}; all in stranded_indices_) inactive for every neuron that could "
             "fit them: they get no gradient, so the fit is a stationary point above the "
             "global minimum of the loss.",
             StrandedExampleWarning,
-            stacklevel=5,
         )

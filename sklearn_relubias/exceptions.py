@@ -1,5 +1,11 @@
 """Warnings of the package, each its own class so that users can filter them by type."""
 
+import contextlib
+import contextvars
+import os
+import sys
+import warnings
+
 
 class StrandedExampleWarning(UserWarning):
     """Gradient descent converged with examples no neuron that could fit them is active on.
@@ -34,3 +40,61 @@ class UnfittableRowsWarning(UserWarning):
     reach; ``interpolates_`` is then False and the indices are named in the
     message.
     """
+
+
+# The categories silenced in the current thread or task. A context variable, not a
+# warnings filter: warnings.catch_warnings changes process-wide state and is not
+# thread-safe, so threaded sweeps could lose each other's filters.
+_QUIET = contextvars.ContextVar("sklearn_relubias_quiet", default=())
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_SKLEARN_BASE = os.path.join("sklearn", "base.py")
+
+
+@contextlib.contextmanager
+def quiet(*categories):
+    """Silence the package's own warnings of these categories in this thread or task.
+
+    Unlike :func:`warnings.catch_warnings`, which changes the process-wide
+    filters, this only affects the code running in the current context
+    (thread, or asyncio task), so parallel fits with the threading backend
+    keep their own settings. The experiments use it for quantities they
+    record instead of warning about (e.g. the number of stranded examples).
+
+    Parameters
+    ----------
+    *categories : Warning subclasses
+        E.g. :class:`StrandedExampleWarning`,
+        :class:`sklearn.exceptions.ConvergenceWarning`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_relubias import ShallowReLURegressor
+    >>> from sklearn.exceptions import ConvergenceWarning
+    >>> from sklearn_relubias.exceptions import quiet
+    >>> X, y = np.random.default_rng(0).standard_normal((5, 30)), np.arange(5.0)
+    >>> with quiet(ConvergenceWarning):
+    ...     est = ShallowReLURegressor(max_iter=3).fit(X, y)
+    """
+    token = _QUIET.set(_QUIET.get() + tuple(categories))
+    try:
+        yield
+    finally:
+        _QUIET.reset(token)
+
+
+def warn(message, category):
+    """Issue a package warning unless :func:`quiet` silences it, pointing at the caller.
+
+    The warning is attributed to the first frame outside this package (and
+    outside scikit-learn's ``fit`` wrapper), i.e. the user's call.
+    """
+    if any(issubclass(category, c) for c in _QUIET.get()):
+        return
+    frame, level = sys._getframe(1), 2  # stacklevel 2 is the frame that called warn
+    while frame is not None and (
+        frame.f_code.co_filename.startswith(_PACKAGE)
+        or frame.f_code.co_filename.endswith(_SKLEARN_BASE)
+    ):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

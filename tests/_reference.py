@@ -18,22 +18,27 @@ def output_weights(kind, m):
     return np.array([1.0 if j % 2 == 0 else -1.0 for j in range(m)])
 
 
-def predict(X, W, a):
-    return sum(a[j] * np.maximum(X @ W[j], 0.0) for j in range(len(a)))
+def activation(z, slope=0.0):
+    """sigma(z) = z for z >= 0, slope * z otherwise (0: ReLU, 1: linear)."""
+    return np.where(z >= 0, z, slope * z)
 
 
-def loss(X, y, W, a):
-    r = predict(X, W, a) - y
+def predict(X, W, a, slope=0.0):
+    return sum(a[j] * activation(X @ W[j], slope) for j in range(len(a)))
+
+
+def loss(X, y, W, a, slope=0.0):
+    r = predict(X, W, a, slope) - y
     return 0.5 * np.mean(r**2)
 
 
-def gradient(X, y, W, a):
-    """dL/dw_j = 1/n sum_i r_i a_j g_ij x_i with g_ij = 1[<w_j, x_i> >= 0]."""
+def gradient(X, y, W, a, slope=0.0):
+    """dL/dw_j = 1/n sum_i r_i a_j g_ij x_i with g_ij = 1 if <w_j, x_i> >= 0, else slope."""
     n = X.shape[0]
-    r = predict(X, W, a) - y
+    r = predict(X, W, a, slope) - y
     grad = np.zeros_like(W)
     for j in range(len(a)):
-        g = (X @ W[j] >= 0).astype(float)
+        g = np.where(X @ W[j] >= 0, 1.0, slope)
         grad[j] = (r * a[j] * g) @ X / n
     return grad
 
@@ -44,14 +49,14 @@ def step_size(X, a, learning_rate):
     return learning_rate * n / (np.sum(a**2) * lam)
 
 
-def gd(X, y, a, W0, eta, n_steps):
+def gd(X, y, a, W0, eta, n_steps, slope=0.0):
     """Iterates W_0..W_T and losses of plain gradient descent."""
-    Ws, losses = [W0.copy()], [loss(X, y, W0, a)]
+    Ws, losses = [W0.copy()], [loss(X, y, W0, a, slope)]
     W = W0.copy()
     for _ in range(n_steps):
-        W = W - eta * gradient(X, y, W, a)
+        W = W - eta * gradient(X, y, W, a, slope)
         Ws.append(W.copy())
-        losses.append(loss(X, y, W, a))
+        losses.append(loss(X, y, W, a, slope))
     return Ws, np.array(losses)
 
 

@@ -449,29 +449,35 @@ def test_quiet_sweep_workers_do_not_silence_other_threads():
     warnings.catch_warnings is process-wide: with the threading backend one
     worker's exit restored the filters under another's fit, and a quiet
     worker silenced fits in other threads. Here a quiet thread holds its
-    setting while the main thread fits a problem that strands an example.
+    setting (and is silenced itself) while the main thread fits a problem
+    that strands an example.
     """
     import threading
+    import warnings
 
-    from sklearn_relubias._shallow import WARN_STRANDED
     from sklearn_relubias.datasets import make_stalled_regression
-    from sklearn_relubias.exceptions import StrandedExampleWarning
+    from sklearn_relubias.exceptions import StrandedExampleWarning, quiet
 
     quiet_set, main_done = threading.Event(), threading.Event()
+    X, y = make_stalled_regression(random_state=0)
+    seen_in_worker = []
 
     def quiet_worker():
-        token = WARN_STRANDED.set(False)
-        quiet_set.set()
-        main_done.wait(timeout=60)
-        WARN_STRANDED.reset(token)
+        with quiet(StrandedExampleWarning):
+            quiet_set.set()
+            main_done.wait(timeout=60)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                ShallowReLURegressor(n_neurons=1).fit(X, y)
+            seen_in_worker.extend(w.category for w in caught)
 
     worker = threading.Thread(target=quiet_worker)
     worker.start()
     quiet_set.wait(timeout=60)
-    X, y = make_stalled_regression(random_state=0)
     try:
         with pytest.warns(StrandedExampleWarning):
             ShallowReLURegressor(n_neurons=1).fit(X, y)
     finally:
         main_done.set()
         worker.join()
+    assert StrandedExampleWarning not in seen_in_worker

@@ -169,8 +169,13 @@ def test_min_norm_gap_definition():
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_kernels_compile_only_float64_contiguous():
-    """float32, int and Fortran-ordered inputs are normalised before any kernel call."""
-    from sklearn_relubias._gd import _numba
+    """float32, int and Fortran-ordered inputs are normalised before any kernel call.
+
+    The backend has one kernel; each operator form (Gram matrix, dense X, CSR
+    X) compiles exactly one specialisation of it, all in float64 / int64 C
+    layout.
+    """
+    from sklearn_relubias._gd._backends import _numba
 
     X, y = gaussian_problem(8, 20, seed=12)
     variants = (
@@ -185,19 +190,13 @@ def test_kernels_compile_only_float64_contiguous():
         for solver in ("primal", "dual"):
             ShallowReLURegressor(max_iter=5, solver=solver, compute_min_norm_gap=False).fit(Xv, y)
     f, i = "float64", "int64"
-    expected = {
-        # K; model (a, y, w); P; C; losses; events
-        (_numba.gram_descent, 0): [f, f, f, f, f, f, f, i],
-        # (X,); W; model; P; C; losses; events
-        (_numba.primal_descent, 0): [f, f, f, f, f, f, f, f, i],
-        # (data, indices, indptr); W; model; P; C; losses; events
-        (_numba.primal_descent, 1): [f, i, i, f, f, f, f, f, f, f, i],
-    }
-    assert len(_numba.gram_descent.signatures) == 1
-    assert len(_numba.primal_descent.signatures) == 2
-    signatures = sorted(_numba.primal_descent.signatures, key=lambda sig: len(sig[0]))
-    for (kernel, k), dtypes in expected.items():
-        sig = kernel.signatures[0] if kernel is _numba.gram_descent else signatures[k]
+    # M; (indices, indptr); W; model (a, y, w); state (P, C); out (losses, events); settings
+    dtypes = [f, i, i, f, f, f, f, f, f, f, i]
+    sigs = _numba.descend.signatures
+    assert len(sigs) == 3
+    # the forms: (M.ndim, W.ndim) is (2, 1) for the Gram matrix, (2, 2) dense, (1, 2) CSR
+    assert sorted((sig[0].ndim, sig[2].ndim) for sig in sigs) == [(1, 2), (2, 1), (2, 2)]
+    for sig in sigs:
         arrays = [t for arg in sig for t in getattr(arg, "types", [arg]) if hasattr(t, "dtype")]
         assert all(t.layout == "C" for t in arrays), sig
         assert [str(t.dtype) for t in arrays] == dtypes, sig
@@ -238,17 +237,24 @@ def _run(problem, **kw):
     return run_gd(problem, max_iter=300, tol=0.0, record_pattern=True, **kw)
 
 
+def gd_problem(X, y, a, W0, learning_rate, solver):
+    """The gradient-descent problem a fit would run (the fit plan's)."""
+    from sklearn_relubias._model import Model
+    from sklearn_relubias._plan import FitPlan
+
+    model = Model.from_params("relu", a)
+    return FitPlan(X, y, model, learning_rate=learning_rate, solver=solver, init_weights=W0).problem
+
+
 @pytest.mark.parametrize("solver", ["primal", "dual"])
 @pytest.mark.parametrize("sparse_X", [False, True])
 def test_chunked_runs_equal_one_run_bitwise(solver, sparse_X):
     """The driver's chunks resume exactly: any chunking gives the same bits."""
-    from sklearn_relubias._gd import make_problem
-
     X, y = gaussian_problem(10, 40, seed=14)
     X = sparse.csr_matrix(X) if sparse_X else X
     a = np.array([1.0, -1.0, 0.5])
     W0 = np.random.default_rng(3).standard_normal((3, 40))
-    problem = make_problem(X, y, a, W0, learning_rate=1.2, solver=solver)
+    problem = gd_problem(X, y, a, W0, learning_rate=1.2, solver=solver)
     whole = _run(problem, first_chunk=300)
     for first_chunk in (1, 7):
         chunked = _run(problem, first_chunk=first_chunk)

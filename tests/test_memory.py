@@ -1,7 +1,8 @@
 """Memory is checked before a square matrix is allocated (issue 10).
 
 The budget is half the memory the system reports as available; tests shrink
-it by replacing ``_memory.available_bytes``.
+it by replacing ``_memory.available_bytes`` and read what the fit decided
+from ``decisions_`` and from a shared ``Precomputed`` (whether K was formed).
 """
 
 import tracemalloc
@@ -11,9 +12,13 @@ import pytest
 from _reference import gaussian_problem
 from scipy import sparse
 
-from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor, _linalg, _memory
-from sklearn_relubias._gd import _problem, make_problem
-from sklearn_relubias._gd._problem import DataOperator, GramOperator
+from sklearn_relubias import (
+    MinNormReLURegressor,
+    Precomputed,
+    ShallowReLURegressor,
+    _linalg,
+    _memory,
+)
 from sklearn_relubias.exceptions import InsufficientMemoryError
 
 pytestmark = [
@@ -28,39 +33,34 @@ def limit_memory(monkeypatch, nbytes):
     monkeypatch.setattr(_memory, "available_bytes", lambda: nbytes)
 
 
-def forbid(monkeypatch, module, name):
-    """Make ``module.name`` fail if called: the allocation must not be attempted."""
-
-    def fail(*args, **kwargs):
-        raise AssertionError(f"{name} was called")
-
-    monkeypatch.setattr(module, name, fail)
-
-
 def test_auto_solver_takes_the_primal_path_when_the_gram_matrix_does_not_fit(monkeypatch):
     X, y = gaussian_problem(300, 1000, seed=0)  # K: 300^2 * 8 B = 703 KiB
-    W0, a = np.zeros((1, 1000)), np.ones(1)
-    assert isinstance(make_problem(X, y, a, W0, learning_rate=0.5).operator, GramOperator)
+    est = ShallowReLURegressor(n_neurons=1, compute_min_norm_gap=False, max_iter=5)
+    assert est.fit(X, y).decisions_["path"] == "dual"
     limit_memory(monkeypatch, 1_000_000)  # budget 500 kB < K
-    forbid(monkeypatch, _problem, "gram")
-    assert isinstance(make_problem(X, y, a, W0, learning_rate=0.5).operator, DataOperator)
+    data = Precomputed(X)
+    decisions = est.fit(X, y, gram=data).decisions_
+    assert decisions["path"] == "primal" and decisions["operator_form"] == "dense"
+    assert data.n_gram_products == 0  # K was never formed
 
 
 def test_explicit_dual_solver_that_cannot_fit_raises_before_allocating(monkeypatch):
     X, y = gaussian_problem(300, 1000, seed=0)
     limit_memory(monkeypatch, 1_000_000)
-    forbid(monkeypatch, _problem, "gram")
+    data = Precomputed(X)
     est = ShallowReLURegressor(solver="dual", compute_min_norm_gap=False)
     with pytest.raises(InsufficientMemoryError, match=r"solver=.dual.*300 x 300.*1\.4 MiB"):
-        est.fit(X, y)
+        est.fit(X, y, gram=data)
+    assert data.n_gram_products == 0
 
 
 def test_a_gap_that_cannot_fit_is_refused_before_gradient_descent(monkeypatch):
     X, y = gaussian_problem(300, 1000, seed=0)
     limit_memory(monkeypatch, 4_000_000)  # budget 2 MB: K fits, the 3 K of the program do not
-    forbid(monkeypatch, _problem, "make_operator")
+    data = Precomputed(X)
     with pytest.raises(InsufficientMemoryError, match="compute_min_norm_gap=False"):
-        ShallowReLURegressor().fit(X, y)
+        ShallowReLURegressor().fit(X, y, gram=data)
+    assert data.n_gram_products == 0  # refused before K, hence before gradient descent
     with pytest.raises(InsufficientMemoryError, match=r"300 x 300"):
         MinNormReLURegressor().fit(X, y)
 

@@ -10,8 +10,8 @@ from _reference import gaussian_problem
 from scipy import sparse
 
 from sklearn_relubias import MinNormReLURegressor
-from sklearn_relubias import _dual_qp as dual_qp
-from sklearn_relubias._dual_qp import (
+from sklearn_relubias._reference import _dual_qp as dual_qp
+from sklearn_relubias._reference._dual_qp import (
     DualFactor,
     _FactorSystem,
     _lawson_hanson,

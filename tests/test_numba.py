@@ -49,9 +49,8 @@ def read_only(self):
 caching._CacheLocator.ensure_cache_path = read_only
 import numpy as np
 from sklearn_relubias import ShallowReLURegressor
-from sklearn_relubias._gd import _numba
-for kernel in (_numba.gram_descent, _numba.primal_descent):
-    assert type(kernel._cache).__name__ == "NullCache"
+from sklearn_relubias._gd._backends import _numba
+assert type(_numba.descend._cache).__name__ == "NullCache"
 X, y = np.random.default_rng(0).standard_normal((5, 30)), np.arange(5.0)
 est = ShallowReLURegressor(max_iter=50, tol=1e-3).fit(X, y)
 print("ok", est.n_iter_)

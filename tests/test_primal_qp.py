@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from scipy import sparse
 from scipy.linalg import null_space
 
-from sklearn_relubias import _primal_qp
-from sklearn_relubias._dual_qp import solve_min_norm
-from sklearn_relubias._primal_qp import solve_min_norm_primal
+from sklearn_relubias._reference import _primal_qp
+from sklearn_relubias._reference._dual_qp import solve_min_norm
+from sklearn_relubias._reference._primal_qp import solve_min_norm_primal
 
 pytestmark = pytest.mark.filterwarnings("ignore:Solution may be inaccurate:UserWarning")
 

@@ -34,6 +34,8 @@ def test_pipeline_and_score_is_r2(est):
     np.testing.assert_allclose(pipe.score(X[20:], y[20:]), r2_score(y[20:], pred))
 
 
+@pytest.mark.filterwarnings("ignore::sklearn_relubias.exceptions.DuplicateNeuronsWarning")
+@pytest.mark.filterwarnings("ignore::sklearn_relubias.exceptions.StrandedExampleWarning")
 def test_grid_search_parallel_matches_serial():
     X, y = gaussian_problem(40, 300, seed=1)
     grid = {"reg__learning_rate": [0.1, 1.0], "reg__n_neurons": [1, 2, 4]}
@@ -45,6 +47,7 @@ def test_grid_search_parallel_matches_serial():
     np.testing.assert_array_equal(
         serial.cv_results_["mean_test_score"], parallel.cv_results_["mean_test_score"]
     )
+    assert np.all(np.isfinite(serial.cv_results_["mean_test_score"]))  # every candidate fitted
     assert parallel.best_params_ == serial.best_params_
     np.testing.assert_array_equal(serial.predict(X), parallel.predict(X))
 

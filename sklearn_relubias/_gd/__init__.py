@@ -1,15 +1,19 @@
-"""Gradient descent: the problem description, the driver and its backends.
+"""Gradient descent: the problem description, the optimizers, the driver and its backends.
 
 - ``_problem``: :class:`GDProblem` and the operators holding X (Gram matrix,
-  dense X, CSR X); :func:`make_problem` builds one from estimator inputs.
-- ``_driver``: :func:`run_gd` allocates the state, calls a backend in chunks
-  and turns its status codes into :class:`Status`.
-- ``_numba``: the Numba backend, one small kernel per operator.
+  dense X, CSR X), each with its *form*.
+- ``_optimizers``: the optimizer specifications (stable learning-rate range,
+  extra state, kernel code).
+- ``_driver``: :func:`run_gd` selects a backend, runs it in chunks and turns
+  its status codes into :class:`Status`.
+- ``_backends``: the registry; ``_backends._numba`` is the Numba backend,
+  one kernel loop for every form.
 
-Estimators import from here only, never from a backend.
+The fit plan builds problems; estimators never import a backend.
 """
 
 from ._driver import GDResult, Status, run_gd
-from ._problem import GDProblem, make_problem
+from ._optimizers import OPTIMIZERS
+from ._problem import GDProblem, make_operator
 
-__all__ = ["GDProblem", "GDResult", "Status", "make_problem", "run_gd"]
+__all__ = ["OPTIMIZERS", "GDProblem", "GDResult", "Status", "make_operator", "run_gd"]

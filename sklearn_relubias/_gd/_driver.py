@@ -1,11 +1,12 @@
-"""The gradient-descent driver: allocates the state, runs a backend in chunks, reads status.
+"""The gradient-descent driver: picks a backend, runs it in chunks, reads status.
 
-Estimators call :func:`run_gd` and read :class:`Status`; only this module
-talks to a backend. Long fits run as a sequence of kernel calls ("chunks")
-that resume exactly where the previous one stopped, so results do not depend
-on the chunking. Between chunks Python runs again: Ctrl-C raises
-``KeyboardInterrupt`` there, and the loss curve grows with the run instead of
-being sized by ``max_iter``.
+Estimators (through the fit plan) call :func:`run_gd` and read
+:class:`Status`; only this module talks to a backend, which it selects from
+the registry by what the problem needs (``_backends.select``). Long fits run
+as a sequence of backend calls ("chunks") that resume exactly where the
+previous one stopped, so results do not depend on the chunking. Between
+chunks Python runs again: Ctrl-C raises ``KeyboardInterrupt`` there, and the
+loss curve grows with the run instead of being sized by ``max_iter``.
 """
 
 import time
@@ -16,9 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._linalg import span
-from . import _numba
-from ._problem import GramOperator
+from . import _backends
 
 
 class Status(IntEnum):
@@ -28,6 +27,9 @@ class Status(IntEnum):
     MAX_ITER = 1  # max_iter steps without converging
     NON_FINITE = 2  # the next iterate was not finite; the result is the last finite one
     STOPPED = 3  # on_chunk asked to stop
+
+
+_ENDED = {_backends.CONVERGED: Status.CONVERGED, _backends.NON_FINITE: Status.NON_FINITE}
 
 
 @dataclass
@@ -45,22 +47,17 @@ class GDResult:
     pattern_changes: np.ndarray
     n_pattern_changes: int
     initial_grad_norm: float
+    kernel_seconds: float
+    backend: str
 
 
 class Progress(NamedTuple):
-    """What ``on_chunk`` receives after each kernel call (internal units)."""
+    """What ``on_chunk`` receives after each backend call (internal units)."""
 
     n_iter: int  # steps so far
     loss: float  # current training loss
     done: bool  # whether the run has ended
     weights: Callable[[], np.ndarray]  # current hidden weights, computed on demand
-
-
-def _weights_now(problem, W, C):
-    """Return a function that computes the current hidden weights (a copy)."""
-    if W is not None:
-        return W.copy
-    return lambda: problem.init_weights + span(C, problem.operator.X)
 
 
 # Most pattern changes stored when they are recorded (24 MB of int64 rows).
@@ -77,6 +74,42 @@ def _next_budget(previous, seconds, remaining):
     return int(min(max(target, 1), 2 * previous, remaining))
 
 
+class _Log:
+    """Losses, pattern changes and counters gathered over the chunks of one run."""
+
+    def __init__(self, record_pattern, n_entries):
+        self.record, self.n_entries = record_pattern, n_entries
+        self.losses, self.events = [], []
+        self.n_iter = self.n_events = self.stable_iter = 0
+        self.seconds = 0.0
+
+    def buffers(self, budget):
+        """Output arrays of the next chunk: losses and room for its pattern changes."""
+        capacity = MAX_RECORDED_CHANGES - min(self.n_events, MAX_RECORDED_CHANGES)
+        rows = min(capacity, self.n_entries * budget) if self.record else 0
+        return np.empty(budget + 1), np.empty((rows, 3), np.int64)
+
+    def add(self, losses, events, steps, last_change, n_events):
+        """Keep what a chunk of ``steps`` steps wrote."""
+        if not self.losses:
+            self.losses.append(losses[:1])
+        self.losses.append(losses[1 : steps + 1])
+        kept = events[: min(n_events, len(events))]
+        kept[:, 0] += self.n_iter
+        self.events.append(kept)
+        if last_change:
+            self.stable_iter = self.n_iter + last_change
+        self.n_iter += steps
+        self.n_events += n_events
+
+    def loss_curve(self):
+        # a NaN loss only comes from overflowing outputs of opposite signs: the sum of
+        # squares is then beyond float64, which inf says
+        curve = np.concatenate(self.losses)
+        curve[np.isnan(curve)] = np.inf
+        return curve
+
+
 def run_gd(
     problem,
     *,
@@ -88,12 +121,12 @@ def run_gd(
     chunk_steps=None,
     first_chunk=None,
 ):
-    """Run full-batch gradient descent on ``problem`` for at most ``max_iter`` steps.
+    """Run gradient descent on ``problem`` for at most ``max_iter`` steps.
 
     Parameters
     ----------
     problem : GDProblem
-        From :func:`~sklearn_relubias._gd.make_problem`.
+        From the fit plan.
     max_iter : int
         Maximum number of steps.
     tol : float
@@ -105,87 +138,63 @@ def run_gd(
         The gradient norm ``tol`` is relative to; None for the one at the
         initial weights (a warm start passes the one of the cold start).
     on_chunk : callable, default=None
-        Called as ``on_chunk(progress)`` after each kernel call, with a
+        Called as ``on_chunk(progress)`` after each backend call, with a
         :class:`Progress`; returning True stops the run (``Status.STOPPED``
         unless it had ended already).
     chunk_steps : int, default=None
-        Steps of every kernel call (the last may be shorter); None lets the
+        Steps of every backend call (the last may be shorter); None lets the
         driver size them (about ``CHUNK_SECONDS`` each).
     first_chunk : int, default=None
-        Steps of the first kernel call (``FIRST_CHUNK`` if None); the result
+        Steps of the first backend call (``FIRST_CHUNK`` if None); the result
         does not depend on it.
 
     Returns
     -------
     GDResult
     """
-    op = problem.operator
-    P = problem.init_pre_activations.copy()
-    C = np.zeros_like(P)
-    W = None if isinstance(op, GramOperator) else problem.init_weights.copy()
-    model = (problem.output_weights, problem.targets, problem.weights)
+    backend = _backends.select(problem)
+    state = backend.allocate(problem)
+    log = _Log(record_pattern, state.P.size)
     g_ref = -1.0 if grad_ref is None else grad_ref
     initial_grad_norm = None
-    losses, events = [], []
-    n_iter, n_events, stable_iter = 0, 0, 0
     budget = min(chunk_steps or first_chunk or FIRST_CHUNK, max_iter)
     status = Status.MAX_ITER
     while True:
-        capacity = MAX_RECORDED_CHANGES - min(n_events, MAX_RECORDED_CHANGES)
-        chunk_events = np.empty(
-            (min(capacity, P.size * budget) if record_pattern else 0, 3), np.int64
-        )
-        chunk_losses = np.empty(budget + 1)
+        losses, events = log.buffers(budget)
         start = time.perf_counter()
-        steps, code, last_change, chunk_n_events, g0 = _numba.descend(
-            op, W, model, P, C, chunk_losses, chunk_events, (problem.step_size, tol, g_ref)
+        steps, code, last_change, n_events, g0 = backend.run_chunk(
+            state, losses, events, (problem.step_size, tol, g_ref)
         )
         seconds = time.perf_counter() - start
+        log.seconds += seconds
         if initial_grad_norm is None:
             initial_grad_norm = g0
             g_ref = g0 if g_ref < 0.0 else g_ref
-            losses.append(chunk_losses[:1])
-        losses.append(chunk_losses[1 : steps + 1])
-        kept = chunk_events[: min(chunk_n_events, len(chunk_events))]
-        kept[:, 0] += n_iter
-        events.append(kept)
-        if last_change:
-            stable_iter = n_iter + last_change
-        n_iter += steps
-        n_events += chunk_n_events
-        if code == _numba.CONVERGED:
-            status = Status.CONVERGED
-        elif code == _numba.NON_FINITE:
-            status = Status.NON_FINITE
-        done = code != _numba.BUDGET or n_iter == max_iter
+        log.add(losses, events, steps, last_change, n_events)
+        status = _ENDED.get(code, status)
+        done = code != _backends.BUDGET or log.n_iter == max_iter
         if on_chunk is not None:
-            progress = Progress(
-                n_iter, float(chunk_losses[steps]), done, _weights_now(problem, W, C)
-            )
+            progress = Progress(log.n_iter, float(losses[steps]), done, state.weights)
             if on_chunk(progress) and not done:
                 status, done = Status.STOPPED, True
         if done:
             break
-        remaining = max_iter - n_iter
+        remaining = max_iter - log.n_iter
         budget = (
             min(chunk_steps, remaining) if chunk_steps else _next_budget(budget, seconds, remaining)
         )
-    if W is None:
-        W = _weights_now(problem, W, C)()
-    loss_curve = np.concatenate(losses)
-    # a NaN loss only comes from overflowing outputs of opposite signs: the sum of
-    # squares is then beyond float64, which inf says
-    loss_curve[np.isnan(loss_curve)] = np.inf
     return GDResult(
-        hidden_weights=W,
-        dual_coef=C,
-        activation_pattern=P > 0,
-        loss_curve=loss_curve,
-        n_iter=n_iter,
+        hidden_weights=state.weights(),
+        dual_coef=state.C,
+        activation_pattern=state.P > 0,
+        loss_curve=log.loss_curve(),
+        n_iter=log.n_iter,
         status=status,
-        stable_iter=stable_iter,
+        stable_iter=log.stable_iter,
         step_size=problem.step_size,
-        pattern_changes=np.concatenate(events),
-        n_pattern_changes=n_events,
+        pattern_changes=np.concatenate(log.events),
+        n_pattern_changes=log.n_events,
         initial_grad_norm=float(g_ref),
+        kernel_seconds=log.seconds,
+        backend=backend.__name__.rsplit(".", 1)[-1].lstrip("_"),
     )

@@ -9,20 +9,20 @@ from numbers import Integral, Real
 import numpy as np
 from joblib import Parallel, delayed
 from scipy import stats
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import ParameterGrid
 
-from .._linalg import gram
 from .._metrics import (
     active_least_squares_weights,
     distance,
     label_sign_least_squares_weights,
-    min_norm_reference,
     relative_distance,
-    stranded_examples,
-    training_loss,
 )
-from .._shallow import WARN_STRANDED, ShallowReLURegressor
+from .._model import Model
+from .._plan import Precomputed
+from .._shallow import ShallowReLURegressor
 from ..datasets import make_high_dim_regression, make_orthogonal_regression, spectrum_stats
+from ..exceptions import StrandedExampleWarning, quiet
 from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 
 _DATASETS = {"high_dim": make_high_dim_regression, "orthogonal": make_orthogonal_regression}
@@ -91,50 +91,50 @@ def _spectrum_columns(spectrum, K):
 def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params, params):
     """All fits of one ``(n, d, repeat)`` cell (runs in a worker).
 
-    The data set, its Gram matrix (handed to every fit), its spectrum
-    statistics, and the minimum-norm and label-sign least-squares references
-    (once per output-weight setting) are computed once and shared by every
-    point of the parameter grid.
+    The data set and a :class:`~sklearn_relubias.Precomputed` of it (its Gram
+    matrix, spectrum and minimum-norm references, once per output-weight
+    setting) are shared by every point of the parameter grid. The gaps are
+    the estimator's own (``min_norm_gap_``, ``min_norm_distance_``), on the
+    targets it fits (``y - intercept_``); the other columns are measured on
+    those targets too, with the same reference.
     """
     make = _DATASETS[dataset] if isinstance(dataset, str) else dataset
     X, y, spectrum = _draw(make, n, d, data_seed, dataset_params)
-    K = gram(X)
+    data = Precomputed(X)
+    K = data.gram()
     spectrum_cols = _spectrum_columns(spectrum, K)
-    references = {}  # per output-weight setting: W*, interpolates, loss(W*), W_ls
+    least_squares = {}  # per model and targets: the label-sign least-squares reference
     records = []
     for swept in grid:
         est = ShallowReLURegressor(
-            **{**params, **swept, "random_state": init_seed, "compute_min_norm_gap": False}
+            **{**params, **swept, "random_state": init_seed, "compute_min_norm_gap": True}
         )
         start = time.perf_counter()
-        quiet = WARN_STRANDED.set(False)  # recorded below as n_stranded instead
-        try:
-            est.fit(X, y, gram=K)
-        finally:
-            WARN_STRANDED.reset(quiet)
+        with quiet(StrandedExampleWarning, ConvergenceWarning):  # recorded below instead
+            est.fit(X, y, gram=data)
         fit_time = time.perf_counter() - start
-        a = est.output_weights_
-        if a.tobytes() not in references:
-            ref = min_norm_reference(X, y, a, gram_matrix=K, dual_coef=False)
-            W_ref = ref.weights
-            references[a.tobytes()] = (
-                W_ref,
-                ref.interpolates,
-                training_loss(X, y, W_ref, a),
-                label_sign_least_squares_weights(X, y, a, gram_matrix=K),
+        model = Model.from_params(est.activation, est.output_weights_)
+        y_fit = y - est.intercept_  # the targets the network fitted
+        ref = data.reference(model, y_fit, dual_coef=False)  # the estimator's, kept by data
+        W_star, W = ref.weights, est.hidden_weights_
+        key = (model.key(), est.intercept_)
+        if key not in least_squares:  # a ReLU construction: NaN for other activations
+            least_squares[key] = (
+                label_sign_least_squares_weights(X, y_fit, est.output_weights_, gram_matrix=K)
+                if est.activation == "relu"
+                else np.full_like(W_star, np.nan)
             )
-        W_star, interpolates, loss_star, W_ls = references[a.tobytes()]
-        W = est.hidden_weights_
+        W_ls = least_squares[key]
         W_final_ls = active_least_squares_weights(X, W, gram_matrix=K)
-        n_stranded = int(stranded_examples(y, a, est.activation_pattern_).size)
+        n_stranded = int(model.stranded_examples(y_fit, est.activation_pattern_).size)
         records.append(
             {
                 "n_samples": n,
                 "n_features": d,
                 "repeat": repeat,
                 **swept,
-                "min_norm_gap": relative_distance(W, W_star),
-                "min_norm_distance": distance(W, W_star),
+                "min_norm_gap": est.min_norm_gap_,
+                "min_norm_distance": est.min_norm_distance_,
                 "min_norm_norm": float(np.linalg.norm(W_star)),
                 "active_ls_gap": relative_distance(W, W_ls),
                 "active_ls_distance": distance(W, W_ls),
@@ -143,11 +143,12 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
                 "final_active_ls_gap": relative_distance(W, W_final_ls),
                 "pattern_stable_iter": est.pattern_stable_iter_,
                 "n_iter": est.n_iter_,
+                "converged": est.decisions_["status"] == "converged",
                 "final_loss": float(est.loss_curve_[-1]),
-                "excess_loss": float(est.loss_curve_[-1]) - loss_star,
+                "excess_loss": float(est.loss_curve_[-1]) - model.training_loss(X, y_fit, W_star),
                 "n_stranded": n_stranded,
                 "stuck": n_stranded > 0,
-                "interpolates": interpolates,
+                "interpolates": ref.interpolates,
                 **spectrum_cols,
                 "fit_time": fit_time,
             }
@@ -252,7 +253,7 @@ def gap_sweep(
     >>> res = gap_sweep(10, [200, 800], n_repeats=2, random_state=0,
     ...                 estimator_params={"n_neurons": 1})
     >>> len(res.records), sorted(res.records[0])[:3]
-    (4, ['active_ls_distance', 'active_ls_gap', 'effective_rank'])
+    (4, ['active_ls_distance', 'active_ls_gap', 'converged'])
     """
     ns, ds = _as_list(n_samples), _as_list(n_features)
     grid = list(ParameterGrid(param_grid or {}))

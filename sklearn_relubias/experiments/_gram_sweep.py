@@ -15,10 +15,9 @@ from numbers import Integral, Real
 import numpy as np
 from joblib import Parallel, delayed
 
-from .._dual_qp import DualFactor, solve_min_norm
-from .._gd import GDProblem, Status, run_gd
-from .._gd._problem import GramOperator
-from .._metrics import _groups
+from .._gd import OPTIMIZERS, Status, run_gd
+from .._model import Model
+from .._plan import FitPlan, Precomputed
 from ..datasets import make_gram_regression
 from ..utils._sklearn_compat import Interval, validate_params
 from ._gap_sweep import _as_list
@@ -29,30 +28,12 @@ def _k_norm(C, K):
     return float(np.sqrt(max(float(np.sum(C * (K @ C))), 0.0)))
 
 
-def _min_norm_coef(K, y, a):
-    """Coefficients ``C*`` (n_samples, n_neurons) of the minimum-norm solution, from ``K``.
-
-    The group splitting of :func:`~sklearn_relubias._metrics.min_norm_reference`:
-    neurons with ``a_j > 0`` share the single-neuron solution for ``y``, those
-    with ``a_j < 0`` the one for ``-y``, in proportion to ``|a_j|``.
-    Returns ``(C*, interpolates)``.
-    """
-    factor = DualFactor(K)
-    C = np.zeros((K.shape[0], a.shape[0]))
-    interpolates = True
-    for sign, group, share in _groups(a):
-        sol = solve_min_norm(sign * y, K, factor=factor)
-        interpolates &= sol.interpolates
-        C[:, group] = np.outer(sol.coef, share)
-    return C, bool(interpolates)
-
-
 @validate_params(
     {
         "K": ["array-like"],
         "y": ["array-like"],
         "output_weights": ["array-like"],
-        "learning_rate": [Interval(Real, 0, 2, closed="neither")],
+        "learning_rate": [OPTIMIZERS["gd"].learning_rate_constraint()],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
     },
@@ -111,42 +92,34 @@ def gram_gap(K, y, output_weights=(1.0, -1.0), *, learning_rate=0.1, max_iter=10
     >>> rec["converged"], bool(rec["min_norm_gap"] < 0.5)
     (True, True)
     """
-    K = np.require(np.asarray(K, dtype=np.float64), requirements=["C", "W"])
     y = np.ascontiguousarray(y, dtype=np.float64)
     a = np.ascontiguousarray(output_weights, dtype=np.float64).ravel()
     n = y.shape[0]
-    if K.shape != (n, n):
-        raise ValueError(f"K must have shape (n_samples, n_samples) = {(n, n)}, got {K.shape}.")
+    if np.asarray(K).shape != (n, n):
+        raise ValueError(
+            f"K must have shape (n_samples, n_samples) = {(n, n)}, got {np.asarray(K).shape}."
+        )
     if a.size == 0 or np.any(a == 0) or not np.all(np.isfinite(a)):
         raise ValueError("output_weights must be a non-empty array of finite non-zero values.")
-    m = a.shape[0]
-    weights = np.full(n, 1.0 / n)
-    # run_gd only uses X to turn coefficients into weights at the end: a zero-width
-    # stand-in makes those (n_neurons, 0), and the coefficients are all we need.
-    operator = GramOperator(K, np.zeros((n, 0)))
-    lam = operator.curvature(weights)
-    problem = GDProblem(
-        operator=operator,
-        output_weights=a,
-        targets=y,
-        weights=weights,
-        init_weights=np.zeros((m, 0)),
-        init_pre_activations=np.zeros((n, m)),
-        step_size=float(learning_rate / (np.dot(a, a) * lam)) if lam > 0 else 0.0,
+    model = Model.from_params("relu", a)
+    plan = FitPlan(
+        None, y, model, learning_rate=learning_rate, data=Precomputed(gram=K), reference=True
     )
-    res = run_gd(problem, max_iter=max_iter, tol=tol)
-    C_star, interpolates = _min_norm_coef(K, y, a)
-    dist = _k_norm(res.dual_coef - C_star, K)
-    ref = _k_norm(C_star, K)
+    res = run_gd(plan.problem, max_iter=max_iter, tol=tol)
+    ref = plan.reference(dual_coef=True)
+    K = plan.data.gram()
+    C, C_star = plan.scaling.coef_out(res.dual_coef), plan.scaling.coef_out(ref.dual_coef)
+    dist = _k_norm(C - C_star, K)
+    norm = _k_norm(C_star, K)
     return {
-        "min_norm_gap": dist / ref if ref > 0 else dist,
+        "min_norm_gap": dist / norm if norm > 0 else dist,
         "min_norm_distance": dist,
-        "min_norm_norm": ref,
+        "min_norm_norm": norm,
         "n_iter": int(res.n_iter),
         "converged": res.status == Status.CONVERGED,
-        "final_loss": float(res.loss_curve[-1]),
-        "interpolates": interpolates,
-        "dual_coef": res.dual_coef,
+        "final_loss": float(plan.scaling.loss_out(res.loss_curve[-1])),
+        "interpolates": ref.interpolates,
+        "dual_coef": C,
         "min_norm_dual_coef": C_star,
     }
 
@@ -185,7 +158,7 @@ def _gram_cell(n, d, repeat, seed, learning_rates, a, dataset_params, max_iter, 
         "n_samples": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "n_features": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "n_repeats": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, 2, closed="neither"), "array-like"],
+        "learning_rate": [OPTIMIZERS["gd"].learning_rate_constraint(), "array-like"],
         "output_weights": ["array-like"],
         "dataset_params": [dict, None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],

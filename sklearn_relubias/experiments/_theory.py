@@ -25,9 +25,9 @@ from scipy.optimize import lsq_linear
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import resolve_output_weights
-from .._linalg import gram, pre_activations, span, top_eigenvalue
-from .._metrics import _groups, can_fit, min_norm_reference
+from .._linalg import pre_activations, span
+from .._model import Model
+from .._plan import as_precomputed, step_size
 from .._shallow import ShallowReLURegressor
 
 #: The categories of :func:`gap_decomposition`, in the order of ``parts``.
@@ -36,10 +36,15 @@ CATEGORIES = ("frozen", "sliding", "left_kink", "stranded", "active")
 _CODES = {name: k for k, name in enumerate(CATEGORIES)}
 
 
-def _sign_groups(a):
+def _sign_groups(model):
     """Yield ``(sigma, mask, s_sigma)`` per non-empty sign group, ``s_sigma = sum a_j^2``."""
-    for sigma, group, _ in _groups(a):
+    a = model.output_weights
+    for sigma, group, _ in model.groups():
         yield sigma, group, float(np.sum(a[group] ** 2))
+
+
+def _relu_model(n_neurons, output_weights):
+    return Model.from_params("relu", output_weights, n_neurons)
 
 
 # ---------------------------------------------------------------------------
@@ -117,7 +122,7 @@ def _pattern_history(est, n_samples):
     return first, ever
 
 
-def gap_decomposition(estimator, X, y, *, kink_tol=1e-6):
+def gap_decomposition(estimator, X, y, *, kink_tol=1e-6, gram=None):
     """Split the gap ``W - W*`` of a fitted estimator into parts that add up exactly.
 
     With ``W = W0 + C^T X`` (``C = dual_coef_``) and ``W* = C*^T X`` (the
@@ -164,6 +169,9 @@ def gap_decomposition(estimator, X, y, *, kink_tol=1e-6):
         The training targets of the fit.
     kink_tol : float, default=1e-6
         Relative distance below the kink that still counts as on it.
+    gram : ndarray or Precomputed, default=None
+        ``X X^T`` or a :class:`~sklearn_relubias.Precomputed` of X, shared
+        with the refit and the minimum-norm program (formed once otherwise).
 
     Returns
     -------
@@ -190,17 +198,18 @@ def gap_decomposition(estimator, X, y, *, kink_tol=1e-6):
         raise ValueError("gap_decomposition needs an estimator fitted with fit_intercept=False.")
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
+    data = as_precomputed(gram, X)
     if not hasattr(estimator, "pattern_changes_"):
-        estimator = clone(estimator).set_params(record_pattern=True, compute_min_norm_gap=False)
-        estimator.fit(X, y)
-    a = estimator.output_weights_
+        estimator = clone(estimator).set_params(record_pattern=True)
+        estimator.fit(X, y, gram=data)
+    model = Model.from_params(estimator.activation, estimator.output_weights_)
     W, W0, C = estimator.hidden_weights_, estimator.init_hidden_weights_, estimator.dual_coef_
-    ref = min_norm_reference(X, y, a)
+    ref = data.reference(model, y)
     W_star = ref.weights
     dC = C - ref.dual_coef
 
     first, ever = _pattern_history(estimator, X.shape[0])
-    fittable = can_fit(y, a)
+    fittable = model.can_fit(y)
     P, P_star = pre_activations(X, W), pre_activations(X, W_star)
     scale = np.max(np.abs(P_star), axis=0, initial=0.0)
     scale = np.where(scale > 0, scale, np.max(np.abs(P), axis=0, initial=0.0))
@@ -369,8 +378,10 @@ def predict_gap(
         As in :class:`~sklearn_relubias.ShallowReLURegressor`.
     method : {'projection', 'linear'}, default='projection'
         See above.
-    gram_matrix : ndarray of shape (n_samples, n_samples), default=None
-        ``X X^T`` if already computed.
+    gram_matrix : ndarray of shape (n_samples, n_samples) or Precomputed, default=None
+        ``X X^T`` if already computed, or a
+        :class:`~sklearn_relubias.Precomputed` of X (whose reference is then
+        reused).
 
     Returns
     -------
@@ -390,18 +401,20 @@ def predict_gap(
     X, y = _check_wide(X, y)
     if method not in ("projection", "linear"):
         raise ValueError(f"method must be 'projection' or 'linear', got {method!r}.")
-    a = resolve_output_weights(output_weights, n_neurons)
-    K = gram(X) if gram_matrix is None else np.asarray(gram_matrix, dtype=np.float64)
-    lam = top_eigenvalue(K)
-    a2 = float(a @ a)
+    model = _relu_model(n_neurons, output_weights)
+    a = model.output_weights
+    data = as_precomputed(gram_matrix, X)
+    K = data.gram()
+    lam = data.spectrum().top()
     n = X.shape[0]
-    ref = min_norm_reference(X, y, a, gram_matrix=K)
+    eta_n = step_size(model, learning_rate, lam)  # eta / n: the step on lambda_max(K / n)
+    ref = data.reference(model, y)
     coef = np.zeros((n, a.shape[0]))
     first = np.zeros((n, a.shape[0]), dtype=bool)
     fitted = np.zeros_like(first)
-    for sigma, group, s in _sign_groups(a):
+    for sigma, group, s in _sign_groups(model):
         z = sigma * y
-        c = learning_rate * z / (a2 * lam)
+        c = eta_n * z
         p1 = K @ c
         A = (z > 0) & (p1 > 0)
         N = z <= 0
@@ -462,8 +475,8 @@ def critical_learning_rate(X, *, n_neurons=2, output_weights="balanced", gram_ma
         Number of neurons (used with a string ``output_weights``).
     output_weights : {'balanced', 'positive'} or array-like, default='balanced'
         As in :class:`~sklearn_relubias.ShallowReLURegressor`.
-    gram_matrix : ndarray of shape (n_samples, n_samples), default=None
-        ``X X^T`` if already computed.
+    gram_matrix : ndarray of shape (n_samples, n_samples) or Precomputed, default=None
+        ``X X^T`` if already computed, or a :class:`~sklearn_relubias.Precomputed` of X.
 
     Returns
     -------
@@ -483,14 +496,15 @@ def critical_learning_rate(X, *, n_neurons=2, output_weights="balanced", gram_ma
     n = X.shape[0]
     if n < 2:
         raise ValueError("critical_learning_rate needs at least two examples.")
-    a = resolve_output_weights(output_weights, n_neurons)
-    K = gram(X) if gram_matrix is None else np.asarray(gram_matrix, dtype=np.float64)
+    model = _relu_model(n_neurons, output_weights)
+    data = as_precomputed(gram_matrix, X)
+    K = data.gram()
     diag = np.mean(np.diag(K))
     off = K[~np.eye(n, dtype=bool)]
     R = diag**2 / np.mean(off**2)
-    ratio = top_eigenvalue(K) / diag
-    a2 = float(a @ a)
-    return float(max(a2 / s * ratio * np.sqrt(n / (2 * R)) for _, _, s in _sign_groups(a)))
+    ratio = data.spectrum().top() / diag
+    a2 = float(model.output_weights @ model.output_weights)
+    return float(max(a2 / s * ratio * np.sqrt(n / (2 * R)) for _, _, s in _sign_groups(model)))
 
 
 # ---------------------------------------------------------------------------
@@ -592,6 +606,7 @@ def gradient_flow_limit(
     metric="min_norm_gap",
     order=None,
     estimator_params=None,
+    gram=None,
 ):
     """Fit at a geometric sequence of learning rates and extrapolate the gap to zero.
 
@@ -619,6 +634,10 @@ def gradient_flow_limit(
     estimator_params : dict, default=None
         Further parameters of :class:`~sklearn_relubias.ShallowReLURegressor`
         (default ``max_iter=200000``).
+    gram : ndarray or Precomputed, default=None
+        ``X X^T`` or a :class:`~sklearn_relubias.Precomputed` of X. Every
+        fit shares it, so ``K`` is formed and decomposed, and ``W*`` solved,
+        once for all the learning rates.
 
     Returns
     -------
@@ -638,11 +657,11 @@ def gradient_flow_limit(
     params = {"max_iter": 200_000, **(estimator_params or {})}
     params.pop("learning_rate", None)
     X = np.asarray(X, dtype=np.float64)
-    K = gram(X)
+    data = as_precomputed(gram, X)  # K, its spectrum and W* once for every learning rate
     gaps = [
         float(
             getattr(
-                ShallowReLURegressor(**params, learning_rate=lr).fit(X, y, gram=K), metric + "_"
+                ShallowReLURegressor(**params, learning_rate=lr).fit(X, y, gram=data), metric + "_"
             )
         )
         for lr in learning_rates

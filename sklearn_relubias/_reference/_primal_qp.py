@@ -144,9 +144,11 @@ def solve_min_norm_primal(X, y, *, sample_weight=None, tol=1e-12, max_iter=None)
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features) or RowOperator
         Inputs: dense float64 or float32 (upcast block by block), or SciPy
-        sparse (CSR or CSC; never densified beyond blocks of rows).
+        sparse (CSR or CSC; never densified beyond blocks of rows); or a
+        :class:`RowOperator` of them, shared between calls on the same X
+        (the two neuron groups).
     y : ndarray of shape (n_samples,)
         Targets.
     sample_weight : ndarray of shape (n_samples,), default=None
@@ -166,14 +168,14 @@ def solve_min_norm_primal(X, y, *, sample_weight=None, tol=1e-12, max_iter=None)
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_relubias._primal_qp import solve_min_norm_primal
+    >>> from sklearn_relubias._reference._primal_qp import solve_min_norm_primal
     >>> rng = np.random.default_rng(0)
     >>> X, w = rng.standard_normal((1000, 5)), rng.standard_normal(5)
     >>> sol = solve_min_norm_primal(X, np.maximum(X @ w, 0.0))  # y = relu(X w)
     >>> sol.interpolates, bool(np.allclose(sol.weights, w))
     (True, True)
     """
-    op = _RowOperator(X)
+    op = X if isinstance(X, RowOperator) else RowOperator(X)
     n, d = op.n, op.d
     y = np.asarray(y, dtype=np.float64).ravel()
     if y.shape[0] != n:
@@ -250,8 +252,12 @@ def _surrogate(z, b, s, E, Ineq):
     return float(np.dot(s[E], (z[E] - b[E]) ** 2) + np.dot(s[Ineq], np.maximum(z[Ineq], 0.0) ** 2))
 
 
-class _RowOperator:
-    """Products with X and dense blocks of its rows, in float64 with bounded temporaries."""
+class RowOperator:
+    """Products with X and dense blocks of its rows, in float64 with bounded temporaries.
+
+    Built once per X and shared by the programs solved on it (its row norms
+    are cached).
+    """
 
     def __init__(self, X):
         if sparse.issparse(X):

@@ -87,8 +87,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from ._linalg import pre_activations, span
-from ._memory import require
+from .._linalg import Spectrum, pre_activations, row_norms_sq, span
+from .._memory import MemoryPlan
 from ._primal_qp import _BLOCK_ENTRIES, solve_min_norm_primal
 
 _EPS = np.finfo(np.float64).eps
@@ -151,6 +151,12 @@ class DualFactor:
     X : {ndarray, sparse matrix} of shape (n_samples, n_features), default=None
         Inputs. Without them only ``K`` is used, with its ``cond(X)^2``
         accuracy.
+    spectrum : Spectrum, default=None
+        ``K``'s eigenvalues, shared with the step size of gradient descent
+        (computed here when None).
+    memory : MemoryPlan, default=None
+        The fit's memory plan; the factor route adds its blocks to it and
+        checks them before its QR (a fresh plan when None).
 
     Attributes
     ----------
@@ -162,10 +168,10 @@ class DualFactor:
         Numerical rank of X (``n_samples`` unless ``"deficient"``).
     """
 
-    def __init__(self, K, X=None):
+    def __init__(self, K, X=None, *, spectrum=None, memory=None):
         self.K, self.X = K, X
         n = K.shape[0]
-        lam = np.linalg.eigvalsh(K) if n else np.ones(1)
+        lam = (Spectrum(K) if spectrum is None else spectrum).eigenvalues()
         self.cond = float(lam[-1] / lam[0]) if lam[0] > 0 else np.inf
         self.rank = n
         self.system = self.qr = None
@@ -183,7 +189,8 @@ class DualFactor:
         n_features = X.shape[1]
         width = _RowSpaceQR.block_width(n)
         blocks = -(-n_features // width)
-        require(  # K, the kept factors and 4 stacked blocks (QR's two copies; case 9)
+        memory = MemoryPlan() if memory is None else memory
+        memory.require(  # K, the kept factors and 4 stacked blocks (QR's two copies; case 9)
             8 * n * (4 * (n + min(width, n_features)) + n * (blocks + 2)),
             f"X is ill-conditioned (cond(X X^T) = {self.cond:.1e}), so the minimum-norm "
             f"program factors X^T ({n_features} x {n}) by blocks, which",
@@ -576,16 +583,9 @@ def surrogate_stationarity(y, fitted, *, K=None, X=None):
     r = np.where(pos, fitted - y, np.maximum(fitted, 0.0))
     if X is not None:
         grad = np.linalg.norm(span(r[:, None], X))
-        frob2 = np.trace(K) if K is not None else _frobenius2(X)
+        frob2 = np.trace(K) if K is not None else float(np.sum(row_norms_sq(X)))
     else:
         grad = np.sqrt(max(float(r @ (K @ r)), 0.0))
         frob2 = np.trace(K)
     denom = np.sqrt(frob2) * np.linalg.norm(r)
     return float(grad / denom) if denom > 0 else 0.0
-
-
-def _frobenius2(X):
-    """``||X||_F^2``."""
-    if sparse.issparse(X):
-        return float(X.multiply(X).sum())
-    return float(np.einsum("ij,ij->", X, X, dtype=np.float64))

@@ -1,0 +1,41 @@
+"""Backends run gradient descent in chunks; the driver picks one by what it supports.
+
+A backend is a module with
+
+- ``supports(form, negative_slope, optimizer) -> bool``: the operator form
+  (``'gram'``, ``'dense'``, ``'csr'``), the activation (every activation is
+  piecewise linear, given by its negative-side slope) and the optimizer name;
+- ``allocate(problem) -> state``: the per-run state (pre-activations ``P``,
+  coefficients ``C``, weights ``W`` where the form updates them), from a
+  :class:`~sklearn_relubias._gd._problem.GDProblem`;
+- ``run_chunk(state, losses, events, settings) -> (n_steps, code, last_change,
+  n_events, g_start)``: at most ``len(losses) - 1`` steps, resuming exactly
+  where the previous call stopped, ``code`` one of the status codes below;
+- the state's ``weights()`` method returns the current hidden weights (a copy),
+  and its ``P`` and ``C`` attributes the pre-activations and coefficients.
+
+The driver imports this registry, never a backend module: backends are
+imported by name when first selected.
+"""
+
+import importlib
+
+CONVERGED = 0  # ||grad|| <= tol * g_ref
+BUDGET = 1  # took every step this call allowed
+NON_FINITE = 2  # the next iterate was not finite; the state holds the last finite one
+
+#: Backend modules by name, in order of preference.
+REGISTRY = {"numba": "sklearn_relubias._gd._backends._numba"}
+
+
+def select(problem):
+    """Return the first backend module that supports ``problem``."""
+    form = problem.operator.form
+    for path in REGISTRY.values():
+        backend = importlib.import_module(path)
+        if backend.supports(form, problem.negative_slope, problem.optimizer):
+            return backend
+    raise ValueError(
+        f"No gradient-descent backend supports operator form {form!r}, "
+        f"negative_slope={problem.negative_slope} and optimizer {problem.optimizer!r}."
+    )

@@ -1,0 +1,429 @@
+"""One plan per fit: what a fit decides and computes once, handed to every layer.
+
+:class:`FitPlan` is built once per fit from validated data and the
+estimator's choices. It owns
+
+- the exact power-of-two rescaling to internal units (``_rescale``);
+- one memory plan (``_memory.MemoryPlan``): the gradient-descent path and
+  the reference program are planned together and checked once, before
+  anything is allocated;
+- the operator gradient descent runs on, with the Gram matrix formed at
+  most once, and one spectrum of it (``_linalg.Spectrum``) shared by the
+  step size and the minimum-norm program's choice of route;
+- the only step-size formula, ``eta = learning_rate / curvature bound``;
+- a lazy, cached minimum-norm reference (``_reference``) and the gap to it
+  in the data's units;
+- ``decisions``, a plain record of all of the above that tests and
+  benchmarks read.
+
+:class:`Precomputed` holds what fits on one data set share (the Gram matrix,
+its spectrum, the references per model and targets), so that sweeps and the
+theory helpers solve ``W*`` once per data set.
+"""
+
+import hashlib
+import weakref
+
+import numpy as np
+
+from . import _reference
+from ._gd import OPTIMIZERS, GDProblem, make_operator
+from ._gd._problem import kernel_array
+from ._linalg import (
+    Spectrum,
+    count_decompositions,
+    decompositions,
+    forget_decompositions,
+    gram,
+    pre_activations,
+    row_norms_sq,
+    weighted_top_eigenvalue,
+)
+from ._memory import MemoryPlan, gram_gd_bytes
+from ._metrics import distance, relative_distance
+from ._rescale import Rescaling
+
+
+def _digest(array):
+    """Short fingerprint of an array's values (for the reference cache)."""
+    if array is None:
+        return None
+    return hashlib.blake2b(np.ascontiguousarray(array).tobytes(), digest_size=16).hexdigest()
+
+
+class Precomputed:
+    """What fits on one data set share: its Gram matrix, its spectrum and its references.
+
+    Pass it wherever a precomputed Gram matrix is accepted
+    (``ShallowReLURegressor.fit(X, y, gram=...)``, the experiments): the
+    Gram matrix ``K = X X^T`` is formed on first use, decomposed at most
+    once, and every minimum-norm reference solved on this data set is kept
+    (per model, targets and sample weights), so that fits at several
+    learning rates or initialisations on the same data solve ``W*`` once.
+    It is not safe to share one instance between threads.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features), default=None
+        The inputs.
+    gram : ndarray of shape (n_samples, n_samples), default=None
+        ``X X^T`` if already computed, or the Gram matrix alone (without X:
+        only what needs ``K`` can use it, e.g.
+        :func:`~sklearn_relubias.experiments.gram_gap`).
+
+    Attributes
+    ----------
+    n_samples : int
+    n_gram_products : int
+        Times ``K`` was formed from X (0 or 1).
+    n_references : int
+        Minimum-norm programs solved on this data set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_relubias import Precomputed, ShallowReLURegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((10, 500)), rng.standard_normal(10)
+    >>> data = Precomputed(X)
+    >>> gaps = [ShallowReLURegressor(learning_rate=lr).fit(X, y, gram=data).min_norm_gap_
+    ...         for lr in (0.5, 0.1)]
+    >>> data.n_gram_products, data.n_references
+    (1, 1)
+    """
+
+    def __init__(self, X=None, *, gram=None):
+        if X is None and gram is None:
+            raise ValueError("Precomputed needs X, its Gram matrix, or both.")
+        self.X = X
+        self._gram = None
+        if gram is not None:
+            K = np.asarray(gram, dtype=np.float64)
+            n = K.shape[0] if X is None else X.shape[0]
+            if K.shape != (n, n) or not np.all(np.isfinite(K)):
+                raise ValueError(
+                    f"gram must be the finite Gram matrix X @ X.T of shape ({n}, {n}); "
+                    f"got shape {K.shape}."
+                )
+            self._set_gram(K)
+        self._spectrum = None
+        self._references = {}
+        self.n_gram_products = 0
+        self.n_references = 0
+
+    @property
+    def n_samples(self):
+        return self._gram.shape[0] if self.X is None else self.X.shape[0]
+
+    def has_gram(self):
+        """Whether ``K`` is already known (formed or given)."""
+        return self._gram is not None
+
+    def gram(self):
+        """``K = X X^T`` (float64, C-contiguous), formed on first use."""
+        if self._gram is None:
+            self._set_gram(gram(self.X))
+            self.n_gram_products += 1
+        return self._gram
+
+    def _set_gram(self, K):
+        self._gram = kernel_array(K)
+        weakref.finalize(self, forget_decompositions, count_decompositions(self._gram))
+
+    @property
+    def n_eigendecompositions(self):
+        """Full eigendecompositions of ``K`` so far, by any :class:`Spectrum` of it."""
+        return 0 if self._gram is None else decompositions(self._gram)[0]
+
+    @property
+    def n_lanczos(self):
+        """Lanczos runs for ``lambda_max(K)`` so far."""
+        return 0 if self._gram is None else decompositions(self._gram)[1]
+
+    def spectrum(self):
+        """Return the :class:`~sklearn_relubias._linalg.Spectrum` of ``K`` (shared by every fit)."""
+        if self._spectrum is None:
+            self._spectrum = Spectrum(self.gram())
+        return self._spectrum
+
+    def check_matches(self, X):
+        """Raise a ValueError unless ``X`` is this data set (shape and squared row norms).
+
+        The squared row norms of X are compared with the diagonal of ``K``
+        when it is known, else with those of this data set's X (unless X is
+        that very array).
+        """
+        n = self.n_samples
+        if X.shape[0] != n or (self.X is not None and X.shape != self.X.shape):
+            raise ValueError(
+                f"gram was computed for {n} samples"
+                + ("" if self.X is None else f" and {self.X.shape[1]} features")
+                + f"; X has shape {X.shape}."
+            )
+        if self._gram is None and X is self.X:
+            return
+        known = np.diag(self._gram) if self._gram is not None else row_norms_sq(self.X)
+        if not np.allclose(known, row_norms_sq(X), rtol=1e-6, atol=0.0):
+            raise ValueError(
+                "gram does not match X: its diagonal differs from the squared row norms."
+            )
+
+    def scaled(self, exponent, X):
+        """Return this data set in internal units: ``X`` is the inputs divided by ``2**exponent``.
+
+        Returns self when ``exponent`` is 0; otherwise a new instance holding
+        the scaled X and, if known, ``K / 4**exponent`` (exact).
+        """
+        if exponent == 0:
+            return self
+        K = None if self._gram is None else np.ldexp(self._gram, -2 * exponent)
+        return Precomputed(X, gram=K)
+
+    def reference(self, model, y, *, sample_weight=None, tol=1e-12, dual_coef=True, memory=None):
+        """``model``'s minimum-norm reference for targets ``y``, solved once and kept.
+
+        A reference kept without coefficients (primal path, ``dual_coef=False``)
+        is solved again when they are asked for.
+        """
+        key = (model.key(), _digest(y), _digest(sample_weight), tol)
+        kept = self._references.get(key)
+        if kept is None or (dual_coef and kept.dual_coef is None):
+            n_samples = self.n_samples
+            d = np.inf if self.X is None else self.X.shape[1]
+            needs_gram = n_samples < d
+            self._references[key] = _reference.solve(
+                model,
+                self.X,
+                y,
+                sample_weight=sample_weight,
+                gram=self.gram() if needs_gram else None,
+                spectrum=self.spectrum() if needs_gram and sample_weight is None else None,
+                tol=tol,
+                dual_coef=dual_coef,
+                memory=memory,
+            )
+            self.n_references += 1
+        return self._references[key]
+
+
+def as_precomputed(gram_or_data, X):
+    """Return a :class:`Precomputed` for X from a fit's ``gram`` argument (validated against X).
+
+    ``gram_or_data`` is None (a fresh one), the Gram matrix ``X X^T`` or a
+    :class:`Precomputed` of this X.
+    """
+    if gram_or_data is None:
+        return Precomputed(X)
+    if not isinstance(gram_or_data, Precomputed):
+        data = Precomputed(X, gram=gram_or_data)
+    elif gram_or_data.X is None:
+        raise ValueError(
+            "This Precomputed holds a Gram matrix without X; to fit on X pass "
+            "Precomputed(X, gram=K) (or K itself)."
+        )
+    else:
+        data = gram_or_data
+    data.check_matches(X)
+    return data
+
+
+def step_size(model, learning_rate, lambda_max):
+    """Return the step size ``eta = learning_rate / curvature bound`` (0 when ``lambda_max`` is 0).
+
+    ``lambda_max`` is ``lambda_max(X^T diag(w) X)`` with example weights
+    ``w`` summing to one; the curvature bound is the model's
+    (:meth:`~sklearn_relubias._model.Model.curvature`, ``||a||^2
+    lambda_max`` for every activation here). This is the package's only
+    step-size formula.
+    """
+    return float(learning_rate / model.curvature(lambda_max)) if lambda_max > 0.0 else 0.0
+
+
+class FitPlan:
+    """What one fit decides and shares: units, memory, operator, spectrum, step, reference.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features) or None
+        Validated inputs (dense float32/float64 C-ordered, CSR or CSC); None
+        when only the Gram matrix is known (``data`` holds it): then nothing
+        is rescaled, gradient descent iterates on ``K`` and the reference
+        has coefficients but no weights.
+    y : ndarray of shape (n_samples,)
+        Float64 targets the model fits.
+    model : Model
+        The network, in the data's units.
+    learning_rate : float, default=None
+        Gradient descent's relative step; None plans no gradient descent
+        (the minimum-norm estimator).
+    solver : {'auto', 'primal', 'dual'}, default='auto'
+        Where gradient descent iterates (see :meth:`_choose_path`).
+    optimizer : str, default='gd'
+        A key of :data:`~sklearn_relubias._gd.OPTIMIZERS`.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Non-negative example weights with a positive sum.
+    data : Precomputed, default=None
+        What fits on this data set share (from :func:`as_precomputed`);
+        a fresh one when None.
+    init_weights : ndarray of shape (n_neurons, n_features), default=None
+        ``W0`` in the data's units (zeros when None).
+    reference : bool, default=False
+        Whether the fit needs the minimum-norm reference (planned, then
+        solved on first use by :meth:`reference`).
+    reference_advice : str, default=None
+        What to tell the user when the reference does not fit in memory.
+    tol : float, default=1e-12
+        Tolerance of the minimum-norm program.
+
+    Attributes
+    ----------
+    scaling : Rescaling
+    model : Model
+        The network in internal units.
+    memory : MemoryPlan
+    problem : GDProblem or None
+    step_size : float or None
+        ``eta`` in internal units.
+    """
+
+    def __init__(
+        self,
+        X,
+        y,
+        model,
+        *,
+        learning_rate=None,
+        solver="auto",
+        optimizer="gd",
+        sample_weight=None,
+        data=None,
+        init_weights=None,
+        reference=False,
+        reference_advice=None,
+        tol=1e-12,
+    ):
+        data = Precomputed(X) if data is None else data
+        n, d = (data.n_samples, np.inf) if X is None else X.shape
+        a = model.output_weights
+        W0 = np.zeros((a.shape[0], 0 if X is None else d)) if init_weights is None else init_weights
+        with np.errstate(over="ignore", invalid="ignore"):  # non-finite outputs are ignored
+            outputs = model.forward(X, W0) if learning_rate is not None and W0.any() else None
+        self.scaling = scaling = Rescaling(X, y, a, outputs)
+        self.X, self.y = scaling.data(X, y)
+        self.model = model.with_output_weights(scaling.output_weights(a))
+        self.sample_weight, self.tol = sample_weight, tol
+        self.data = data.scaled(scaling.kx, self.X)
+        self._gram_given = self.data.has_gram()
+        self.memory = MemoryPlan()
+        dual = learning_rate is not None and self._choose_path(solver, n, d)
+        self._needs_reference = reference
+        if reference:
+            advice = reference_advice or "subsample the rows, or reduce the features."
+            _reference.plan(self.memory, n, d, advice)
+        self.memory.check()
+        self._reference = None
+        self.problem = self.step_size = None
+        if learning_rate is not None:
+            self.problem = self._problem(dual, learning_rate, optimizer, scaling.weights_in(W0))
+            self.step_size = self.problem.step_size
+
+    def _choose_path(self, solver, n, d):
+        """Whether gradient descent iterates on ``K`` (``'dual'``) or on the weights.
+
+        ``'auto'`` takes the data span when ``n_samples < n_features`` (a step
+        costs ``O(n^2 m)`` instead of ``O(n d m)``) and the Gram matrix fits
+        (free when it is already known); ``'dual'`` plans it and the check
+        refuses it if it does not fit.
+        """
+        need = 0 if self._gram_given else gram_gd_bytes(n)
+        if solver == "auto":
+            dual = n < d and self.memory.fits(need)
+        else:
+            dual = solver == "dual"
+        if dual:
+            self.memory.add(
+                f"solver='dual' forms the {n} x {n} Gram matrix X X^T, which",
+                need,
+                "use solver='primal' (memory O(n_samples * n_features)) or solver='auto'.",
+            )
+        return dual
+
+    def _problem(self, dual, learning_rate, optimizer, W0):
+        """Build the gradient-descent problem: operator, example weights, ``P0`` and the step."""
+        n = self.y.shape[0]
+        if self.sample_weight is None:
+            weights = np.full(n, 1.0 / n)
+        else:
+            weights = self.sample_weight / np.sum(self.sample_weight)
+        operator = make_operator(self.X, self.data.gram() if dual else None)
+        if dual:
+            lam = weighted_top_eigenvalue(weights, K=operator.gram, spectrum=self.data.spectrum())
+        else:
+            lam = weighted_top_eigenvalue(weights, X=operator.X)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflowing start stops the fit
+            P0 = pre_activations(self.X, W0) if W0.any() else np.zeros((n, W0.shape[0]))
+        return GDProblem(
+            operator=operator,
+            output_weights=kernel_array(self.model.output_weights),
+            targets=kernel_array(self.y),
+            weights=kernel_array(weights),
+            init_weights=kernel_array(W0),
+            init_pre_activations=kernel_array(P0),
+            step_size=step_size(self.model, learning_rate, lam),
+            negative_slope=self.model.negative_slope,
+            optimizer=OPTIMIZERS[optimizer].name,
+        )
+
+    def reference(self, *, dual_coef=False):
+        """Return the minimum-norm reference in internal units (solved on first use, then kept)."""
+        if not self._needs_reference:
+            raise RuntimeError("This plan did not plan a minimum-norm reference.")
+        if self._reference is None or (dual_coef and self._reference.dual_coef is None):
+            self._reference = self.data.reference(
+                self.model,
+                self.y,
+                sample_weight=self.sample_weight,
+                tol=self.tol,
+                dual_coef=dual_coef,
+                memory=self.memory,
+            )
+        return self._reference
+
+    def gap(self, W):
+        """``(relative, absolute)`` distance of internal-unit weights ``W`` to ``W*``.
+
+        The relative gap is scale-free; the absolute distance is returned in
+        the data's units.
+        """
+        W_star = self.reference().weights
+        return relative_distance(W, W_star), float(self.scaling.weights_out(distance(W, W_star)))
+
+    @property
+    def decisions(self):
+        """What this fit decided and computed, as a plain dict (read by tests and benchmarks).
+
+        Keys: ``'path'`` (``'dual'``, ``'primal'`` or None without gradient
+        descent), ``'operator_form'``, ``'gram_given'`` (K came with the
+        data), ``'gram_products'`` (times K was formed from X on this data
+        set), ``'gram_eigendecompositions'`` and ``'gram_lanczos'`` (of
+        K, on this data set), ``'step_size'`` (internal units),
+        ``'reference_route'`` (None until solved), ``'references_solved'``
+        (on this data set), ``'rescaled'`` (the power-of-two exponents of
+        X, y and a), and the memory plan's ``'planned_peak_bytes'``,
+        ``'memory_stages'`` and ``'memory_checks'``.
+        """
+        form = None if self.problem is None else self.problem.operator.form
+        out = {
+            "path": None if form is None else ("dual" if form == "gram" else "primal"),
+            "operator_form": form,
+            "gram_given": self._gram_given,
+            "gram_products": self.data.n_gram_products,
+            "gram_eigendecompositions": self.data.n_eigendecompositions,
+            "gram_lanczos": self.data.n_lanczos,
+            "step_size": self.step_size,
+            "reference_route": None if self._reference is None else self._reference.route,
+            "references_solved": self.data.n_references,
+            "rescaled": (self.scaling.kx, self.scaling.ky, self.scaling.ka),
+        }
+        out.update(self.memory.summary())
+        return out

@@ -1,0 +1,122 @@
+"""The ReLU model's reference: the minimum-norm interpolant within the label-sign region.
+
+Neurons with ``a_j > 0`` share the single-neuron solution ``u+`` for ``y``,
+neurons with ``a_j < 0`` the one for ``-y``, in proportion to ``|a_j|``:
+``w_j = |a_j| u / sum_{k in group} a_k^2``. With fewer examples than
+features each single-neuron program is solved in the dual, on the Gram
+matrix (:func:`~sklearn_relubias._reference._dual_qp.solve_min_norm`);
+otherwise on the weights
+(:func:`~sklearn_relubias._reference._primal_qp.solve_min_norm_primal`,
+memory ``O(n d + d^2)``, never an ``n x n`` object), both groups sharing one
+row operator.
+"""
+
+import numpy as np
+from scipy import linalg, sparse
+from scipy.sparse.linalg import lsqr
+
+from .._linalg import gram as form_gram
+from .._linalg import pre_activations, scale_rows
+from ._common import MinNormFit
+from ._dual_qp import DualFactor, solve_min_norm
+from ._primal_qp import RowOperator, solve_min_norm_primal
+
+
+def solve(
+    model,
+    X,
+    y,
+    *,
+    sample_weight=None,
+    gram=None,
+    spectrum=None,
+    tol=1e-12,
+    dual_coef=True,
+    memory,
+):
+    """Minimum-norm weights, coefficients and pattern for ``model`` (ReLU) on ``(X, y)``.
+
+    See :func:`sklearn_relubias._reference.solve` for the parameters.
+    ``dual_coef`` on the dual path are the program's multipliers (the
+    identity ``weights == dual_coef.T @ X`` holds to about ``cond(X) eps``
+    relative when X is ill-conditioned); on the primal path the minimum-norm
+    such coefficients. ``active`` marks the rows each neuron fits with a
+    positive value, read from the program's structure (rows on the kink
+    ``<w, x_i> = 0`` are inactive, whatever the sign rounding gives them).
+    """
+    n = y.shape[0]
+    d = np.inf if X is None else X.shape[1]
+    if n >= d:
+        return _primal(model, X, y, sample_weight, tol, dual_coef)
+    if sample_weight is not None:
+        return _weighted_dual(model, X, y, sample_weight, gram, tol, memory)
+    K = form_gram(X) if gram is None else gram
+    factor = DualFactor(K, X, spectrum=spectrum, memory=memory)
+    a = model.output_weights
+    coef = np.zeros((n, a.shape[0]))
+    weights = None if X is None else np.zeros((a.shape[0], d))
+    active = np.zeros(coef.shape, dtype=bool)
+    n_iter, interpolates, kkt = 0, True, 0.0
+    for sign, group, share in model.groups():
+        sol = solve_min_norm(sign * y, K, factor=factor, tol=tol)
+        n_iter += sol.n_iter
+        interpolates &= sol.interpolates
+        kkt = max(kkt, sol.kkt)  # measured on the original program, with products by X
+        coef[:, group] = np.outer(sol.coef, share)
+        if weights is not None:
+            # X^T c on the "gram" route; from X's orthogonal factor otherwise (X^T c is
+            # then accurate to cond(X) eps normwise only, see _dual_qp)
+            weights[group] = np.outer(share, sol.weights)
+        active[:, group] = (sol.equality & (sol.targets > 0))[:, None]
+    return MinNormFit(weights, coef, active, n_iter, bool(interpolates), kkt, factor.route)
+
+
+def _primal(model, X, y, sample_weight, tol, with_dual_coef):
+    """Solve the program on the weights (``n_samples >= n_features``)."""
+    a = model.output_weights
+    op = RowOperator(X)  # shared by both groups
+    weights = np.zeros((a.shape[0], X.shape[1]))
+    active = np.zeros((X.shape[0], a.shape[0]), dtype=bool)
+    n_iter, interpolates, kkt = 0, True, 0.0
+    for sign, group, share in model.groups():
+        sol = solve_min_norm_primal(op, sign * y, sample_weight=sample_weight, tol=tol)
+        n_iter += sol.n_iter
+        interpolates &= sol.interpolates
+        kkt = max(kkt, sol.kkt)
+        weights[group] = np.outer(share, sol.weights)
+        active[:, group] = (sol.equality & (sol.targets > 0))[:, None]
+    dual_coef = span_coefficients(X, weights) if with_dual_coef else None
+    return MinNormFit(weights, dual_coef, active, n_iter, bool(interpolates), kkt, "primal")
+
+
+def _weighted_dual(model, X, y, sample_weight, gram, tol, memory):
+    """Solve the program on the rows with positive weight, scaled by their root.
+
+    The interpolating constraints do not change when a row is scaled, and the
+    surrogate's ``s_i (...)^2`` terms become unweighted on ``sqrt(s_i) x_i``.
+    """
+    keep = np.flatnonzero(sample_weight > 0)
+    root = np.sqrt(sample_weight[keep])
+    X_keep = scale_rows(X[keep], root)
+    K_keep = None
+    if gram is not None:
+        K_keep = gram[np.ix_(keep, keep)] * np.outer(root, root)
+    fit = solve(model, X_keep, root * y[keep], gram=K_keep, tol=tol, memory=memory)
+    dual_coef = np.zeros((X.shape[0], model.n_neurons))
+    dual_coef[keep] = root[:, None] * fit.dual_coef
+    active = pre_activations(X, fit.weights) > 0
+    active[keep] = fit.active
+    return fit._replace(dual_coef=dual_coef, active=active)
+
+
+def span_coefficients(X, W):
+    """Minimum-norm ``C`` (n_samples, n_neurons) with ``W == C.T @ X``, if W is in X's row space.
+
+    Least squares on ``X^T``: an SVD for dense X (memory ``O(n d)``), LSQR
+    iterations for sparse X (never densified).
+    """
+    if sparse.issparse(X):
+        XT = X.T.tocsr().astype(np.float64)
+        cols = [lsqr(XT, w, atol=1e-15, btol=1e-15, iter_lim=10 * sum(X.shape))[0] for w in W]
+        return np.column_stack(cols) if cols else np.zeros((X.shape[0], 0))
+    return linalg.lstsq(np.asarray(X, dtype=np.float64).T, W.T)[0]
