@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._model import ACTIVATIONS, Model
+from ._rescale import normalise_weights
 from .exceptions import UnfittableRowsWarning, warn
 from .utils._sklearn_compat import Interval, StrOptions, _check_sample_weight, validate_data
 
@@ -94,8 +95,8 @@ class _BaseReLURegressor(RegressorMixin, BaseEstimator):
         )
         y = np.asarray(y, dtype=np.float64)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            sample_weight = normalise_weights(
+                _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
             )
         model = Model.from_params(self.activation, self.output_weights, self.n_neurons)
         intercept = float(np.average(y, weights=sample_weight)) if self.fit_intercept else 0.0

@@ -197,7 +197,7 @@ class Precomputed:
                 y,
                 sample_weight=sample_weight,
                 gram=self.gram() if needs_gram else None,
-                spectrum=self.spectrum() if needs_gram and sample_weight is None else None,
+                spectrum=self.spectrum() if needs_gram else None,
                 tol=tol,
                 dual_coef=dual_coef,
                 memory=memory,

@@ -42,6 +42,20 @@ def _ldexp(values, exponent, name):
     return out
 
 
+def normalise_weights(sample_weight):
+    """Sample weights times the power of two that brings their largest near 1 (exact).
+
+    Every quantity of the package depends on the weights only up to a common
+    factor, so this changes no result; it keeps weights of extreme magnitude
+    (subnormal ones such as 1e-310, or 1e300) from losing precision in sums
+    and square roots. Moderate weights are returned unchanged.
+    """
+    if sample_weight is None:
+        return None
+    exponent = _exponent(sample_weight)
+    return np.ldexp(sample_weight, -exponent) if exponent else sample_weight
+
+
 class Rescaling:
     """The exponents ``kx``, ``ky``, ``ka`` of one problem and the conversions they imply.
 

@@ -28,6 +28,17 @@ targets ``y`` and ``-y`` share it), one of three routes:
     ``K`` are no worse conditioned than ``K``). This is the route of the
     paper's regime (``d >> n``, ``cond(K)`` close to 1) and costs nothing
     beyond ``K``, which gradient descent shares.
+Singular or ill-conditioned ``K`` (``cond(K) > 1e4``, e.g. X centred by
+``StandardScaler`` with ``d > n``, which has rank ``n - 1``, or a row that is a
+multiple of another) is first tried on the ``"gram"`` route all the same: the
+active-set method only solves on the free block ``K_FF`` (``F`` the rows held
+with equality or a nonzero multiplier), which is often well conditioned when
+``K`` is not (the null vector of a centred X involves every row). The
+attempt is kept when ``cond(K_FF) <= 1e4`` and its KKT residual, measured on
+the original program, is at the level of the ``"gram"`` route
+(``100 GRAM_COND_LIMIT eps``); otherwise X is factored once (below, shared by
+both neuron groups) and the program solved on the factor.
+
 ``"factor"``
     Otherwise, a Householder QR ``X^T = Q R`` (:class:`_RowSpaceQR`: columns
     of X sorted by decreasing norm, accumulated over blocks of columns,
@@ -52,9 +63,14 @@ targets ``y`` and ``-y`` share it), one of three routes:
     if infeasible, finds the minimum-norm minimiser of the surrogate
     ``sum_{i in E} (<w,x_i> - y_i)^2 + sum_{i in I} max(<w,x_i>, 0)^2``,
     exactly, on those ``r <= n`` weights ``v`` (``O(n r^2)`` per step); then
-    ``w = Q V_r v`` and ``c = U_r S_r^{-1} v``. No ridge, no bias. The SVD
+    ``w = Q V_r v``. With sample weights, the surrogate is weighted (the
+    program itself does not depend on them). No ridge, no bias. The SVD
     mixes the rows of ``R``, so this route is backward stable normwise only
-    (residuals up to ``d eps ||X|| ||w||``), not row by row.
+    (residuals up to ``d eps ||X|| ||w||``), not row by row. The multipliers
+    of a rank-deficient X are not unique; valid ones (``c_i <= 0`` on the
+    inequality rows, zero off the kink) are found by non-negative least
+    squares on ``F^T c = v`` (:func:`_multipliers`), so that the KKT residual
+    checks a real certificate.
 
 Given only ``K`` (no X), nothing better than ``K`` is available: the
 ``"gram"`` route is taken whenever ``K`` has full numerical rank (eigenvalues
@@ -86,6 +102,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+from scipy.optimize import nnls
 
 from .._linalg import Spectrum, pre_activations, row_norms_sq, span
 from .._memory import MemoryPlan
@@ -161,7 +178,9 @@ class DualFactor:
     Attributes
     ----------
     route : str
-        ``"gram"``, ``"factor"`` or ``"deficient"``.
+        ``"gram"``, ``"factor"`` or ``"deficient"``; ``"guarded"`` until a
+        program on a singular or ill-conditioned ``K`` has tried the Gram
+        route (:meth:`factorise` then picks one of the other two).
     cond : float
         ``cond(K)`` from its eigenvalues (``inf`` when not positive).
     rank : int
@@ -170,6 +189,7 @@ class DualFactor:
 
     def __init__(self, K, X=None, *, spectrum=None, memory=None):
         self.K, self.X = K, X
+        self.memory = MemoryPlan() if memory is None else memory
         n = K.shape[0]
         lam = (Spectrum(K) if spectrum is None else spectrum).eigenvalues()
         self.cond = float(lam[-1] / lam[0]) if lam[0] > 0 else np.inf
@@ -186,11 +206,17 @@ class DualFactor:
             s = np.sqrt(np.maximum(lam[::-1], 0.0))
             self._deficient(V[:, ::-1], s, None, s * s > 10 * n * _EPS * lam[-1])
             return
+        self.route = "guarded"  # the Gram route first, X factored only if it fails
+
+    def factorise(self):
+        """Factor X (``"factor"`` or ``"deficient"`` route), once, after its memory is checked."""
+        if self.route in ("factor", "deficient"):
+            return
+        X, n = self.X, self.K.shape[0]
         n_features = X.shape[1]
         width = _RowSpaceQR.block_width(n)
         blocks = -(-n_features // width)
-        memory = MemoryPlan() if memory is None else memory
-        memory.require(  # K, the kept factors and 4 stacked blocks (QR's two copies; case 9)
+        self.memory.require(  # K, the kept factors and 4 stacked blocks (QR's two copies; case 9)
             8 * n * (4 * (n + min(width, n_features)) + n * (blocks + 2)),
             f"X is ill-conditioned (cond(X X^T) = {self.cond:.1e}), so the minimum-norm "
             f"program factors X^T ({n_features} x {n}) by blocks, which",
@@ -223,7 +249,7 @@ class DualFactor:
         return _GramSystem(self.K) if self.system is None else self.system
 
 
-def solve_min_norm(y, K, *, X=None, factor=None, tol=1e-12, max_iter=None):
+def solve_min_norm(y, K, *, X=None, factor=None, tol=1e-12, max_iter=None, sample_weight=None):
     """Minimum-norm single-neuron solution for targets ``y``.
 
     Parameters
@@ -245,6 +271,9 @@ def solve_min_norm(y, K, *, X=None, factor=None, tol=1e-12, max_iter=None):
         rank-deficient program is decided to ``sqrt(tol)``.
     max_iter : int, default=None
         Active-set iteration cap (default ``10 * n_samples + 10``).
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Positive weights of the surrogate of an infeasible program (the
+        program itself does not depend on them).
 
     Returns
     -------
@@ -253,13 +282,20 @@ def solve_min_norm(y, K, *, X=None, factor=None, tol=1e-12, max_iter=None):
     y = np.asarray(y, dtype=np.float64)
     if factor is None:
         factor = DualFactor(K, X)
-    K, X = factor.K, factor.X
     n = y.shape[0]
     max_iter = 10 * n + 10 if max_iter is None else max_iter
+    if factor.route == "guarded":
+        sol = _guarded_gram(factor, y, tol, max_iter)
+        if sol is not None:
+            return sol
+        factor.factorise()
+    K, X = factor.K, factor.X
     pos = y > 0
     b = np.where(pos, y, 0.0)
     if factor.route == "deficient":
-        coef, coords, equality, n_iter, interpolates = _solve_deficient(factor, y, tol, max_iter)
+        coef, coords, equality, n_iter, interpolates = _solve_deficient(
+            factor, y, tol, max_iter, sample_weight
+        )
     else:
         system = factor.solver()
         coef, n_iter = _bounded_dual(system, b, ~pos, tol, max_iter)
@@ -275,33 +311,124 @@ def solve_min_norm(y, K, *, X=None, factor=None, tol=1e-12, max_iter=None):
         else:
             weights = factor.qr.apply_q(coords)
         fitted = pre_activations(X, weights[None])[:, 0]
+    return _solution(
+        factor, y, coef, weights, fitted, equality, n_iter, interpolates, tol, coords, sample_weight
+    )
+
+
+def _solution(
+    factor, y, coef, weights, fitted, equality, n_iter, interpolates, tol, coords, sample_weight
+):
+    """Build the :class:`MinNormSolution`, its residuals measured on the original program."""
+    K, X = factor.K, factor.X
     violation = _violation(y, fitted)
-    if interpolates:
-        stationarity = None
-        if X is not None and factor.route != "gram":  # w = X^T c only to rounding
-            stationarity = _stationarity(weights, coef, X, K)
-        kkt = kkt_residual(y, fitted, coef, stationarity=stationarity)
-        sol = (coef, weights, y.copy(), pos, n_iter, True, kkt, violation, factor.route)
+    if not interpolates:
+        kkt = surrogate_stationarity(y, fitted, K=K, X=X, sample_weight=sample_weight)
+        sol = (coef, weights, fitted, equality, n_iter, False, kkt, violation, factor.route)
         return MinNormSolution(*sol)
-    kkt = surrogate_stationarity(y, fitted, K=K, X=X)
-    sol = (coef, weights, fitted, equality, n_iter, False, kkt, violation, factor.route)
+    stationarity = None
+    if factor.route == "deficient":  # valid multipliers of the rank-deficient program
+        coef, stationarity = _multipliers(factor, y, fitted, coords, tol)
+    elif X is not None and factor.route != "gram":  # w = X^T c only to rounding
+        stationarity = _stationarity(weights, coef, X, K)
+    kkt = kkt_residual(y, fitted, coef, stationarity=stationarity)
+    sol = (coef, weights, y.copy(), y > 0, n_iter, True, kkt, violation, factor.route)
     return MinNormSolution(*sol)
 
 
-def _solve_deficient(factor, y, tol, max_iter):
+# KKT residual up to which a Gram-route attempt on a singular or ill-conditioned
+# K is kept: the accuracy of the Gram route itself, cond(K_FF) eps <= 1e4 eps,
+# with a margin of 100.
+GUARDED_KKT = 100 * GRAM_COND_LIMIT * _EPS
+
+
+def _guarded_gram(factor, y, tol, max_iter):
+    """Try the Gram route on a singular or ill-conditioned K; None where it cannot be trusted.
+
+    Kept when the final free block ``K_FF`` is well conditioned
+    (``cond <= GRAM_COND_LIMIT``) and the KKT residual, measured on the
+    original program with products by X, is at most :data:`GUARDED_KKT`.
+    """
+    K, X = factor.K, factor.X
+    pos = y > 0
+    b = np.where(pos, y, 0.0)
+    with np.errstate(all="ignore"):
+        try:
+            coef, n_iter = _bounded_dual(_GramSystem(K), b, ~pos, tol, max_iter)
+        except np.linalg.LinAlgError:  # a singular free block
+            return None
+        if not np.all(np.isfinite(coef)):
+            return None
+        free = np.flatnonzero(pos | (coef < 0))
+        lam = np.linalg.eigvalsh(K[np.ix_(free, free)]) if free.size else np.ones(1)
+    if not (lam[0] > 0 and lam[-1] <= GRAM_COND_LIMIT * lam[0]):
+        return None
+    weights = span(coef[:, None], X)[0]
+    fitted = pre_activations(X, weights[None])[:, 0]
+    kkt = kkt_residual(y, fitted, coef)
+    if not kkt <= GUARDED_KKT:
+        return None
+    violation = _violation(y, fitted)
+    return MinNormSolution(coef, weights, y.copy(), pos, n_iter, True, kkt, violation, "gram")
+
+
+def _solve_deficient(factor, y, tol, max_iter, sample_weight=None):
     """(P), or the surrogate's minimum-norm minimiser, on the weights of ``F = U_r S_r``.
 
-    Returns ``(c, coordinates of w in Q, equality rows, n_iter, interpolates)``.
+    Returns ``(c, coordinates of w in Q V_r, equality rows, n_iter,
+    interpolates)``; ``c`` are the minimum-norm coefficients (``X^T c = w``),
+    replaced by valid multipliers when (P) is feasible (:func:`_solution`).
     """
     n = y.shape[0]
     if factor.rank == 0:  # X = 0: w = 0, feasible iff no positive target
         coords = None if factor.V is None else np.zeros(factor.V.shape[0])
         return np.zeros(n), coords, y > 0, 0, not np.any(y > 0)
-    sol = solve_min_norm_primal(factor.F, y, tol=tol, max_iter=max_iter)
+    sol = solve_min_norm_primal(
+        factor.F, y, sample_weight=sample_weight, tol=tol, max_iter=max_iter
+    )
     coef = factor.U @ (sol.weights / factor.s)  # X^T c = w: c in the row space
-    coords = None if factor.V is None else factor.V @ sol.weights
+    coords = sol.weights if factor.V is None else factor.V @ sol.weights
+    factor.last_weights = sol.weights  # in F's coordinates, for the multipliers
     equality = y > 0 if sol.interpolates else sol.equality
     return coef, coords, equality, sol.n_iter, sol.interpolates
+
+
+def _multipliers(factor, y, fitted, coords, tol):
+    """Find valid KKT multipliers of (P) on the rank-deficient route, and their residual.
+
+    In the coordinates of ``F = U_r S_r`` (rows of X in an orthonormal basis
+    of its row space) the solution is ``v`` and stationarity reads
+    ``F^T c = v`` with ``c_i`` free on ``E = {y_i > 0}``, ``c_i <= 0`` on the
+    inequality rows on the kink (``|<w, x_i>| <= sqrt(tol) max|y|``) and
+    ``c_i = 0`` on the others. ``c_E`` is eliminated by projecting off the
+    span of ``F_E^T``, and ``-c`` on the kink rows is the non-negative least
+    squares solution (:func:`scipy.optimize.nnls`). Returns ``(c,
+    stationarity)`` with the backward error ``||F^T c - v|| / (||v|| +
+    ||F||_F ||c||)``, which is ~eps exactly when such multipliers exist.
+    """
+    F, v = factor.F, factor.last_weights
+    n = y.shape[0]
+    pos = y > 0
+    y_scale = max(np.max(np.abs(y), initial=0.0), np.finfo(float).tiny)
+    kink = np.flatnonzero(~pos & (np.abs(fitted) <= np.sqrt(tol) * y_scale))
+    E = np.flatnonzero(pos)
+    basis = np.zeros((F.shape[1], 0))
+    if E.size:
+        U, sig, _ = np.linalg.svd(F[E].T, full_matrices=False)
+        basis = U[:, sig > _EPS * max(F.shape) * (sig[0] if sig.size else 0.0)]
+
+    def project(M):  # off the span of F_E^T
+        return M - basis @ (basis.T @ M)
+
+    c = np.zeros(n)
+    if kink.size:
+        u, _ = nnls(project(-F[kink].T), project(v), maxiter=50 * (kink.size + 10))
+        c[kink] = -u
+    if E.size:
+        c[E] = np.linalg.lstsq(F[E].T, v - F[kink].T @ c[kink], rcond=None)[0]
+    residual = np.linalg.norm(F.T @ c - v)
+    denom = np.linalg.norm(v) + np.linalg.norm(F) * np.linalg.norm(c)
+    return c, float(residual / denom) if denom > 0 else 0.0
 
 
 class _RowSpaceQR:
@@ -571,21 +698,22 @@ def kkt_residual(y, fitted, coef, *, stationarity=None):
     return float(max(parts))
 
 
-def surrogate_stationarity(y, fitted, *, K=None, X=None):
-    """Relative gradient of the surrogate at ``w``: ``||X^T r|| / (||X||_F ||r||)``.
+def surrogate_stationarity(y, fitted, *, K=None, X=None, sample_weight=None):
+    """Relative gradient of the surrogate at ``w``: ``||X^T S r|| / (||S^1/2 X||_F ||S^1/2 r||)``.
 
     ``r_i = <w,x_i> - y_i`` for ``y_i > 0`` and ``max(<w,x_i>, 0)`` otherwise
-    (``grad = 2 X^T r``), in ``[0, 1]``; 0 when ``r = 0``. With X, products by
-    X; with only ``K``, ``||X^T r||^2 = r^T K r`` (accurate to about
-    ``sqrt(eps)``). ``||X||_F^2`` is the trace of ``K`` when given.
+    (``grad = 2 X^T S r``, ``S`` the sample weights, identity without them),
+    in ``[0, 1]``; 0 when ``r = 0``. With X, products by X; with only ``K``,
+    ``||X^T S r||^2 = (S r)^T K (S r)`` (accurate to about ``sqrt(eps)``).
     """
     pos = y > 0
     r = np.where(pos, fitted - y, np.maximum(fitted, 0.0))
+    s = np.ones(y.shape[0]) if sample_weight is None else sample_weight
+    norms = np.diag(K) if K is not None else row_norms_sq(X)
+    frob2 = float(np.sum(norms) if sample_weight is None else np.dot(s, norms))
     if X is not None:
-        grad = np.linalg.norm(span(r[:, None], X))
-        frob2 = np.trace(K) if K is not None else float(np.sum(row_norms_sq(X)))
+        grad = np.linalg.norm(span((s * r)[:, None], X))
     else:
-        grad = np.sqrt(max(float(r @ (K @ r)), 0.0))
-        frob2 = np.trace(K)
-    denom = np.sqrt(frob2) * np.linalg.norm(r)
+        grad = np.sqrt(max(float((s * r) @ (K @ (s * r))), 0.0))
+    denom = np.sqrt(frob2) * np.sqrt(float(np.dot(s, r * r)))
     return float(grad / denom) if denom > 0 else 0.0

@@ -2,8 +2,11 @@
 
 Neurons with ``a_j > 0`` share the single-neuron solution ``u+`` for ``y``,
 neurons with ``a_j < 0`` the one for ``-y``, in proportion to ``|a_j|``:
-``w_j = |a_j| u / sum_{k in group} a_k^2``. With fewer examples than
-features each single-neuron program is solved in the dual, on the Gram
+``w_j = |a_j| u / sum_{k in group} a_k^2``. The program only depends on
+which sample weights are positive (its constraints do not change when a row
+is scaled): rows with zero weight are dropped and the weights only enter the
+surrogate of an infeasible program, weighted like the loss. With fewer
+examples than features each single-neuron program is solved in the dual, on the Gram
 matrix (:func:`~sklearn_relubias._reference._dual_qp.solve_min_norm`);
 otherwise on the weights
 (:func:`~sklearn_relubias._reference._primal_qp.solve_min_norm_primal`,
@@ -16,7 +19,7 @@ from scipy import linalg, sparse
 from scipy.sparse.linalg import lsqr
 
 from .._linalg import gram as form_gram
-from .._linalg import pre_activations, scale_rows
+from .._linalg import pre_activations
 from ._common import MinNormFit
 from ._dual_qp import DualFactor, solve_min_norm
 from ._primal_qp import RowOperator, solve_min_norm_primal
@@ -48,27 +51,29 @@ def solve(
     d = np.inf if X is None else X.shape[1]
     if n >= d:
         return _primal(model, X, y, sample_weight, tol, dual_coef)
-    if sample_weight is not None:
-        return _weighted_dual(model, X, y, sample_weight, gram, tol, memory)
+    if sample_weight is not None and not np.all(sample_weight > 0):
+        return _dropping_zero_weights(model, X, y, sample_weight, gram, tol, memory)
     K = form_gram(X) if gram is None else gram
     factor = DualFactor(K, X, spectrum=spectrum, memory=memory)
     a = model.output_weights
     coef = np.zeros((n, a.shape[0]))
     weights = None if X is None else np.zeros((a.shape[0], d))
     active = np.zeros(coef.shape, dtype=bool)
-    n_iter, interpolates, kkt = 0, True, 0.0
+    n_iter, interpolates, kkt, routes = 0, True, 0.0, []
     for sign, group, share in model.groups():
-        sol = solve_min_norm(sign * y, K, factor=factor, tol=tol)
+        sol = solve_min_norm(sign * y, K, factor=factor, tol=tol, sample_weight=sample_weight)
         n_iter += sol.n_iter
         interpolates &= sol.interpolates
         kkt = max(kkt, sol.kkt)  # measured on the original program, with products by X
+        routes.append(sol.route)
         coef[:, group] = np.outer(sol.coef, share)
         if weights is not None:
             # X^T c on the "gram" route; from X's orthogonal factor otherwise (X^T c is
             # then accurate to cond(X) eps normwise only, see _dual_qp)
             weights[group] = np.outer(share, sol.weights)
         active[:, group] = (sol.equality & (sol.targets > 0))[:, None]
-    return MinNormFit(weights, coef, active, n_iter, bool(interpolates), kkt, factor.route)
+    route = ",".join(dict.fromkeys(routes))  # one per group, in order, without repeats
+    return MinNormFit(weights, coef, active, n_iter, bool(interpolates), kkt, route)
 
 
 def _primal(model, X, y, sample_weight, tol, with_dual_coef):
@@ -89,21 +94,27 @@ def _primal(model, X, y, sample_weight, tol, with_dual_coef):
     return MinNormFit(weights, dual_coef, active, n_iter, bool(interpolates), kkt, "primal")
 
 
-def _weighted_dual(model, X, y, sample_weight, gram, tol, memory):
-    """Solve the program on the rows with positive weight, scaled by their root.
+def _dropping_zero_weights(model, X, y, sample_weight, gram, tol, memory):
+    """Solve the program on the rows with positive weight (the others are not fitted).
 
-    The interpolating constraints do not change when a row is scaled, and the
-    surrogate's ``s_i (...)^2`` terms become unweighted on ``sqrt(s_i) x_i``.
+    The interpolating program only depends on which weights are positive, so
+    the rows are not rescaled: the weights only enter the surrogate of an
+    infeasible program. Rows with zero weight get zero coefficients and the
+    pattern of the solution.
     """
     keep = np.flatnonzero(sample_weight > 0)
-    root = np.sqrt(sample_weight[keep])
-    X_keep = scale_rows(X[keep], root)
-    K_keep = None
-    if gram is not None:
-        K_keep = gram[np.ix_(keep, keep)] * np.outer(root, root)
-    fit = solve(model, X_keep, root * y[keep], gram=K_keep, tol=tol, memory=memory)
+    K_keep = None if gram is None else gram[np.ix_(keep, keep)]
+    fit = solve(
+        model,
+        X[keep],
+        y[keep],
+        sample_weight=sample_weight[keep],
+        gram=K_keep,
+        tol=tol,
+        memory=memory,
+    )
     dual_coef = np.zeros((X.shape[0], model.n_neurons))
-    dual_coef[keep] = root[:, None] * fit.dual_coef
+    dual_coef[keep] = fit.dual_coef
     active = pre_activations(X, fit.weights) > 0
     active[keep] = fit.active
     return fit._replace(dual_coef=dual_coef, active=active)

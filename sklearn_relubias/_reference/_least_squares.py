@@ -62,34 +62,36 @@ def solve(
     n = y.shape[0]
     d = np.inf if X is None else X.shape[1]
     keep = np.arange(n) if sample_weight is None else np.flatnonzero(sample_weight > 0)
-    root = np.ones(keep.size) if sample_weight is None else np.sqrt(sample_weight[keep])
-    X_rows = None if X is None else scale_rows(X[keep], root)
     K = None
     if n < d:
         K = form_gram(X) if gram is None else gram
-        cond_ok = sample_weight is None and spectrum is not None
+        cond_ok = spectrum is not None and keep.size == n
         if cond_ok:
             lam = spectrum.eigenvalues()
             cond_ok = lam[0] > 0 and lam[-1] / lam[0] <= GRAM_COND_LIMIT
-        K = K[np.ix_(keep, keep)] * np.outer(root, root) if (cond_ok or X is None) else None
-    beta, c = min_norm_solution(X_rows, root * y[keep], gram=K)
+        K = K[np.ix_(keep, keep)] if (cond_ok or X is None) else None
+    X_keep = None if X is None else X[keep]
+    beta, c = min_norm_solution(X_keep, y[keep], gram=K)  # an interpolant ignores the weights
+    fitted = (K @ c) if X is None else pre_activations(X_keep, beta[None])[:, 0]
+    s = None if sample_weight is None else sample_weight[keep]
+    kkt, interpolates = _residual(fitted, y[keep], X_keep, s, tol)
+    if not interpolates and s is not None and X is not None:  # weighted least squares
+        root = np.sqrt(s)
+        beta, c = min_norm_solution(scale_rows(X_keep, root), root * y[keep])
+        fitted = pre_activations(X_keep, beta[None])[:, 0]
+        kkt, interpolates = _residual(fitted, y[keep], X_keep, s, tol)
     a = model.output_weights
     share = a / float(np.dot(a, a))
     coef = None
     if c is not None:
         coef = np.zeros((n, a.shape[0]))
-        coef[keep] = np.outer(root * c, share)
+        coef[keep] = np.outer(c, share)
     if X is None:  # only K: coefficients, no weights
-        fitted = (K @ c) / root
         active = np.zeros((n, a.shape[0]), dtype=bool)
-        kkt, interpolates = _residual(fitted, y[keep], None, None, tol)
         return MinNormFit(None, coef, active, 0, interpolates, kkt, "gram")
     weights = np.outer(share, beta)
     if coef is None and (dual_coef or n < d):
         coef = span_coefficients(X, weights)
-    fitted = pre_activations(X[keep], beta[None])[:, 0]
-    s = None if sample_weight is None else sample_weight[keep]
-    kkt, interpolates = _residual(fitted, y[keep], X[keep], s, tol)
     active = pre_activations(X, weights) > 0
     route = "gram" if c is not None else "lstsq"
     return MinNormFit(weights, coef, active, 0, interpolates, kkt, route)
