@@ -56,6 +56,26 @@ class TrainingData(NamedTuple):
     intercept: float
 
 
+def store_dual_coef(estimator, C, scaling, previous=0.0):
+    """Set ``dual_coef_ = previous + C`` in the data's units; None if float64 cannot hold it.
+
+    The coefficients scale like ``y / X^2``: at extreme scales they can under-
+    or overflow while the weights and predictions are exact. The fit is kept,
+    ``dual_coef_`` is None and one warning says why (also when ``previous``,
+    a warm start's coefficients, is None).
+    """
+    coef = scaling.coef_out(C)
+    if coef is None:
+        warn(
+            "dual_coef_ is None: the data-span coefficients scale like y / X^2 and are not "
+            f"representable in float64 at the scale of this data (a factor "
+            f"2**{scaling.ky - 2 * scaling.kx - scaling.ka}); hidden_weights_ and predictions "
+            "are exact. Bring X and y to moderate magnitudes to get them.",
+            UserWarning,
+        )
+    estimator.dual_coef_ = None if coef is None or previous is None else previous + coef
+
+
 def warn_if_unfittable(rows):
     """Warn once, naming the all-zero rows that make interpolation impossible."""
     if rows.size:

@@ -13,28 +13,37 @@ from ._model import Model
 from ._reference import _least_squares
 
 
-def _scaled_norms(W, W_ref):
-    """``(||W - W_ref||_F / s, ||W_ref||_F / s, s)`` with ``s`` the largest entry involved.
-
-    Dividing by ``s`` first keeps the norms finite for huge weights.
-    """
-    diff = W - W_ref
-    scale = max(np.max(np.abs(diff), initial=0.0), np.max(np.abs(W_ref), initial=0.0))
-    if scale == 0.0:
-        return 0.0, 0.0, 0.0
-    return float(np.linalg.norm(diff / scale)), float(np.linalg.norm(W_ref / scale)), scale
+def _norm(A):
+    """``(||A||_F / s, s)`` with ``s = max|A|``: finite and free of underflow at any scale."""
+    scale = float(np.max(np.abs(A), initial=0.0))
+    if scale == 0.0 or not np.isfinite(scale):
+        return (0.0 if scale == 0.0 else np.inf), 1.0
+    return float(np.linalg.norm(A / scale)), scale
 
 
 def distance(W, W_ref):
     """``||W - W_ref||_F``: the absolute distance, in the data's units."""
-    dist, _, scale = _scaled_norms(W, W_ref)
-    return dist * scale
+    unit, scale = _norm(W - W_ref)
+    with np.errstate(over="ignore"):
+        return unit * scale
 
 
 def relative_distance(W, W_ref):
-    """``||W - W_ref||_F / ||W_ref||_F``, or the absolute distance when ``W_ref = 0``."""
-    dist, ref, scale = _scaled_norms(W, W_ref)
-    return dist / ref if ref > 0 else dist * scale
+    """``||W - W_ref||_F / ||W_ref||_F``; ``inf`` when ``W_ref = 0`` and ``W`` is not.
+
+    Each norm is taken at its own scale, so the ratio is exact to rounding
+    even when one of them would underflow or overflow on its own (a
+    reference near ``1e-170`` beside weights near ``1e-3``). The relative
+    gap never falls back to another quantity: 0 when ``W = W_ref = 0``.
+    """
+    dist, dist_scale = _norm(W - W_ref)
+    ref, ref_scale = _norm(W_ref)
+    if dist == 0.0:
+        return 0.0
+    if ref == 0.0:
+        return np.inf
+    with np.errstate(over="ignore", under="ignore"):
+        return float(dist / ref * (dist_scale / ref_scale))
 
 
 def _model(a, activation="relu"):

@@ -4,7 +4,7 @@ from numbers import Real
 
 import numpy as np
 
-from ._base import _BaseReLURegressor, restore_on_error, warn_if_unfittable
+from ._base import _BaseReLURegressor, restore_on_error, store_dual_coef, warn_if_unfittable
 from ._plan import FitPlan
 from .utils._sklearn_compat import Interval, _fit_context
 
@@ -53,11 +53,13 @@ class MinNormReLURegressor(_BaseReLURegressor):
         The minimum-norm hidden weights ``W*``.
     output_weights_ : ndarray of shape (n_neurons,)
         The output weights ``a`` used.
-    dual_coef_ : ndarray of shape (n_samples, n_neurons)
-        Data-span coefficients: ``hidden_weights_ == dual_coef_.T @ X``. On
-        the dual path (``n_samples < n_features``), when the program is
-        feasible, these are its Lagrange multipliers; on the primal path, the
-        minimum-norm such coefficients.
+    dual_coef_ : ndarray of shape (n_samples, n_neurons) or None
+        Data-span coefficients: ``hidden_weights_ == dual_coef_.T @ X`` (to
+        about ``cond(X) eps`` relative). On the dual path
+        (``n_samples < n_features``), when the program is feasible, these are
+        Lagrange multipliers; on the primal path, the minimum-norm such
+        coefficients. None, with a warning, when they are not representable in
+        float64 at the scale of the data (they scale like ``y / X^2``).
     activation_pattern_ : ndarray of shape (n_samples, n_neurons), dtype=bool
         ``<w_j, x_i> > 0`` (strict) on the training inputs, read from the
         program's structure rather than from rounded products: the rows a
@@ -197,7 +199,7 @@ class MinNormReLURegressor(_BaseReLURegressor):
             warn_if_unfittable(data.model.unfittable_rows(data.X, data.y, data.sample_weight))
         self.output_weights_ = data.model.output_weights
         self.intercept_ = data.intercept
-        self.dual_coef_ = plan.scaling.coef_out(sol.dual_coef)
+        store_dual_coef(self, sol.dual_coef, plan.scaling)
         self.hidden_weights_ = plan.scaling.weights_out(sol.weights)
         self.activation_pattern_ = sol.active
         self.interpolates_ = sol.interpolates

@@ -396,7 +396,24 @@ class FitPlan:
         the data's units.
         """
         W_star = self.reference().weights
-        return relative_distance(W, W_star), float(self.scaling.weights_out(distance(W, W_star)))
+        return relative_distance(W, W_star), self.scaling.distance_out(distance(W, W_star))
+
+    def region_mismatches(self, P, kink_tol=1e-6, deep_tol=1e-2):
+        """Count the (example, neuron) pairs where gradient descent's region is not ``W*``'s.
+
+        ``P`` holds gradient descent's final pre-activations (internal units).
+        A pair is active for gradient descent when ``P_ij`` is above
+        ``kink_tol`` times the neuron's largest ``|P_.j|`` (a pair sliding on
+        the kink, within rounding of 0, is inactive, as in ``W*``), and for
+        the reference when its program fits that pair with a positive value.
+        Returns ``(differ, deep)``: the pairs that differ, and those of them
+        with ``|P_ij|`` above ``deep_tol`` times the neuron's scale (gradient
+        descent clearly on the other side, not at the region's boundary).
+        """
+        scale = np.max(np.abs(P), axis=0, initial=0.0)
+        differ = (P > kink_tol * scale) != self.reference().active
+        deep = differ & (np.abs(P) > deep_tol * scale)
+        return int(np.count_nonzero(differ)), int(np.count_nonzero(deep))
 
     @property
     def decisions(self):

@@ -101,8 +101,22 @@ class Rescaling:
         return _ldexp(W, self.ky - self.kx - self.ka, "hidden weights")
 
     def coef_out(self, C):
-        """Data-span coefficients in the data's units (ValueError if unrepresentable)."""
-        return _ldexp(C, self.ky - 2 * self.kx - self.ka, "dual coefficients")
+        """Data-span coefficients in the data's units, or None when float64 cannot hold them.
+
+        They scale like ``y / X^2``, so at extreme scales (X near 1e120 with y
+        near 1e-120) they can under- or overflow while the weights and
+        predictions are representable: the fit is kept and the coefficients
+        are None (the estimators say so with a warning).
+        """
+        try:
+            return _ldexp(C, self.ky - 2 * self.kx - self.ka, "dual coefficients")
+        except ValueError:
+            return None
+
+    def distance_out(self, dist):
+        """Return a distance between weights in the data's units (0 or inf beyond float64)."""
+        with np.errstate(over="ignore", under="ignore"):
+            return float(np.ldexp(dist, self.ky - self.kx - self.ka))
 
     def loss_out(self, loss):
         """Losses in the data's units (may over/underflow for absurd scales)."""

@@ -6,11 +6,16 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ._base import _BaseReLURegressor, restore_on_error, warn_if_unfittable
+from ._base import _BaseReLURegressor, restore_on_error, store_dual_coef, warn_if_unfittable
 from ._callbacks import CallbackSupportMixin, ChunkReporter
 from ._gd import OPTIMIZERS, Status, run_gd
 from ._plan import FitPlan, as_precomputed
-from .exceptions import DuplicateNeuronsWarning, StrandedExampleWarning, warn
+from .exceptions import (
+    DuplicateNeuronsWarning,
+    RegionMismatchWarning,
+    StrandedExampleWarning,
+    warn,
+)
 from .utils._sklearn_compat import Interval, StrOptions, _fit_context
 
 
@@ -111,9 +116,12 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         The fixed output weights ``a``.
     init_hidden_weights_ : ndarray of shape (n_neurons, n_features)
         Initial hidden weights ``W0``.
-    dual_coef_ : ndarray of shape (n_samples, n_neurons)
+    dual_coef_ : ndarray of shape (n_samples, n_neurons) or None
         Data-span coefficients accumulated by gradient descent itself:
-        ``hidden_weights_ == init_hidden_weights_ + dual_coef_.T @ X``.
+        ``hidden_weights_ == init_hidden_weights_ + dual_coef_.T @ X``. None,
+        with a warning, when they are not representable in float64 at the
+        scale of the data (they scale like ``y / X^2``, e.g. X near 1e120 with
+        y near 1e-120); the fit itself is kept.
     activation_pattern_ : ndarray of shape (n_samples, n_neurons), dtype=bool
         ``activation_pattern_[i, j]`` is True when ``<w_j, x_i> > 0``
         (strictly) for the final weights, with the pre-activations the
@@ -130,13 +138,29 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         changes happened).
     min_norm_gap_ : float
         ``||W - W*||_F / ||W*||_F`` with ``W*`` the hidden weights of
-        :class:`MinNormReLURegressor` (same ``n_neurons`` and
-        ``output_weights``) on the training data; ``||W - W*||_F`` when
-        ``W* = 0``; NaN when ``compute_min_norm_gap=False``. From a zero
+        :class:`MinNormReLURegressor` (same ``n_neurons``,
+        ``output_weights`` and ``activation``) on the training data, within
+        the label-sign region for ReLU; ``inf`` when ``W* = 0`` (no neuron
+        of the reference is active) and ``W`` is not; NaN when
+        ``compute_min_norm_gap=False``. Each norm is taken at its own scale,
+        so the ratio is right even when ``||W*||`` alone would underflow. From a zero
         start on high-dimensional random data (``d >> n``) it is of order
         ``learning_rate`` (about 0.7-0.8 times it for one neuron), nearly
         flat in ``n`` and ``d``, because ``||W*||_F`` scales like
         ``sqrt(n / ||lambda||_1)`` itself.
+    pattern_matches_reference_ : bool or None
+        Whether gradient descent ended in the activation region of ``W*``:
+        every (example, neuron) pair clearly active for gradient descent
+        (pre-activation above ``1e-6`` times the neuron's largest) is one the
+        reference fits with a positive value, and conversely. When False the
+        fit issues one :class:`~sklearn_relubias.exceptions.RegionMismatchWarning`:
+        ``min_norm_gap_`` then measures the distance to the minimum-norm
+        interpolant of another region, a quantity that does not shrink with
+        ``learning_rate``. The warning is issued when a pair is on the other
+        side by more than 1% of the neuron's largest pre-activation (gradient
+        descent inside another region, not at the boundary of ``W*``'s: e.g.
+        a random start with many neurons, or uncentred inputs). None when
+        ``compute_min_norm_gap=False``.
     min_norm_distance_ : float
         ``||W - W*||_F``, the absolute distance in the units of the weights
         (the same ``W*``); NaN when ``compute_min_norm_gap=False``. This is
@@ -345,10 +369,10 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         if not warm:
             self._warn_if_copies(data.model.output_weights)
             return self._initial_weights(m, n_features), np.zeros((n_samples, m))
-        if self.dual_coef_.shape[0] != n_samples:
+        if self.dual_coef_ is not None and self.dual_coef_.shape[0] != n_samples:
             self.init_hidden_weights_ = self.hidden_weights_
             return self.hidden_weights_, np.zeros((n_samples, m))
-        return self.hidden_weights_, self.dual_coef_
+        return self.hidden_weights_, self.dual_coef_  # None: lost at an extreme scale
 
     def _reporter(self, data, plan, offset):
         """Return the driver's per-chunk hook: ``verbose`` lines and scikit-learn callbacks."""
@@ -387,7 +411,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         self.output_weights_ = data.model.output_weights
         self.intercept_ = data.intercept
         self.hidden_weights_ = scaling.weights_out(res.hidden_weights)
-        self.dual_coef_ = C_prev + scaling.coef_out(res.dual_coef)
+        store_dual_coef(self, res.dual_coef, scaling, previous=C_prev)
         self.activation_pattern_ = res.activation_pattern
         self.stranded_indices_ = stranded
         if res.stable_iter or not warm:
@@ -402,8 +426,13 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         self.n_iter_ = offset + res.n_iter
         self._grad_ref = res.initial_grad_norm
         self.min_norm_gap_ = self.min_norm_distance_ = np.nan
+        self.pattern_matches_reference_ = None
         if self.compute_min_norm_gap:
             self.min_norm_gap_, self.min_norm_distance_ = plan.gap(res.hidden_weights)
+            differ, deep = plan.region_mismatches(res.pre_activations)
+            self.pattern_matches_reference_ = differ == 0
+            if not stranded.size:  # a stranded example has its own warning
+                _warn_if_other_region(deep, res.pre_activations.size)
         self.decisions_ = {
             **plan.decisions,
             "status": res.status.name.lower(),
@@ -463,6 +492,19 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
                 "Rescale X and y, or lower learning_rate or init_scale.",
                 ConvergenceWarning,
             )
+
+
+def _warn_if_other_region(deep, total):
+    """Warn once when gradient descent ended clearly inside another region than ``W*``'s."""
+    if deep:
+        warn(
+            f"Gradient descent ended in another activation region than the minimum-norm "
+            f"reference ({deep} of {total} (example, neuron) pairs on the other side by more "
+            "than 1% of the neuron's largest pre-activation; pattern_matches_reference_ is "
+            "False): min_norm_gap_ is the distance to the minimum-norm interpolant of another "
+            "region, which does not shrink with learning_rate.",
+            RegionMismatchWarning,
+        )
 
 
 def _warn_if_stranded(stranded):

@@ -24,6 +24,15 @@ class DuplicateNeuronsWarning(UserWarning):
     """
 
 
+class RegionMismatchWarning(UserWarning):
+    """Gradient descent ended in another activation region than its minimum-norm reference.
+
+    ``min_norm_gap_`` then measures the distance to an interpolant of another
+    region, which does not shrink with the step; ``pattern_matches_reference_``
+    is False and the message counts the (example, neuron) pairs that differ.
+    """
+
+
 class InsufficientMemoryError(MemoryError):
     """A square matrix the fit needs would not fit in the memory available.
 

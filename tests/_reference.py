@@ -63,3 +63,24 @@ def gd(X, y, a, W0, eta, n_steps, slope=0.0):
 def patterns(X, Ws):
     """Activation patterns ``<w_j, x_i> > 0`` of each iterate, shape (T+1, n, m)."""
     return np.array([X @ W.T > 0 for W in Ws])
+
+
+def relative_gap(W, W_ref):
+    """||W - W_ref|| / ||W_ref||, exactly rounded (inf when W_ref = 0 or beyond float64)."""
+    from decimal import Decimal, localcontext
+    from fractions import Fraction
+
+    def exact_sq(A):  # the squared Frobenius norm, exactly, as a rational
+        return sum(Fraction(float(v)) ** 2 for v in np.ravel(A))
+
+    num, den = exact_sq(W - W_ref), exact_sq(W_ref)
+    if num == 0:
+        return 0.0
+    if den == 0:
+        return np.inf
+    ratio = num / den
+    with localcontext() as ctx:
+        ctx.prec = 60
+        root = (Decimal(ratio.numerator) / Decimal(ratio.denominator)).sqrt()
+    value = float(root)
+    return value

@@ -10,6 +10,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import _reference
 from _reference import gaussian_problem
 from joblib import parallel_config
 from scipy import sparse
@@ -42,6 +43,17 @@ def fit_quietly(est, X, y):
 
 
 X0, Y0 = gaussian_problem(12, 40, seed=0)
+
+
+def assert_gap_is_the_ratio(est, X, y):
+    """``min_norm_gap_`` is ||W - W*|| / ||W*|| (inf when W* = 0), never another quantity."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnfittableRowsWarning)
+        ref = MinNormReLURegressor(
+            n_neurons=est.n_neurons, output_weights=est.output_weights
+        ).fit(X, y)
+    expected = _reference.relative_gap(est.hidden_weights_, ref.hidden_weights_)
+    np.testing.assert_allclose(est.min_norm_gap_, expected, rtol=1e-6)
 
 # (X, y, expected error type, message pattern) -- None means a valid, finite fit.
 BAD_INPUT = {
@@ -100,7 +112,7 @@ def test_bad_input_table(Est, case):
             pred = est.predict(X)
         assert pred.shape == (X.shape[0],) and np.all(np.isfinite(pred))
         if isinstance(est, ShallowReLURegressor):
-            assert np.isfinite(est.min_norm_gap_)
+            assert_gap_is_the_ratio(est, X, y)
     else:
         with pytest.raises(error, match=match):
             est.fit(X, y)
@@ -195,7 +207,8 @@ def test_huge_random_init_trains_in_internal_units():
     assert est.loss_curve_[0] == np.inf
     for name in ("hidden_weights_", "dual_coef_"):
         assert np.all(np.isfinite(getattr(est, name)))
-    assert np.isfinite(est.min_norm_gap_) and np.all(np.isfinite(est.predict(X0)))
+    assert_gap_is_the_ratio(est, X0, Y0)
+    assert np.all(np.isfinite(est.predict(X0)))
 
 
 def test_overflowing_init_takes_no_step():
@@ -210,7 +223,8 @@ def test_overflowing_init_takes_no_step():
     np.testing.assert_array_equal(est.loss_curve_, [np.inf])
     for name in ("hidden_weights_", "dual_coef_"):
         assert np.all(np.isfinite(getattr(est, name)))
-    assert np.isfinite(est.min_norm_gap_)
+    # ||W0 - W*|| / ||W*|| is about 1e308 sqrt(m d) / ||W*||: beyond float64, so inf
+    assert est.min_norm_gap_ == np.inf
 
 
 @pytest.mark.parametrize("dual", [True, False])

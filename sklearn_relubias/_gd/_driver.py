@@ -38,6 +38,7 @@ class GDResult:
 
     hidden_weights: np.ndarray
     dual_coef: np.ndarray
+    pre_activations: np.ndarray
     activation_pattern: np.ndarray
     loss_curve: np.ndarray
     n_iter: int
@@ -186,6 +187,7 @@ def run_gd(
     return GDResult(
         hidden_weights=state.weights(),
         dual_coef=state.C,
+        pre_activations=state.P,
         activation_pattern=state.P > 0,
         loss_curve=log.loss_curve(),
         n_iter=log.n_iter,
