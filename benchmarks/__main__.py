@@ -58,7 +58,7 @@ FULL = {
             ("sparse", 20_000, 30_000, ["min_norm", "fit", "fit_nogap"], 0),
             ("tall", 100_000, 5, ["min_norm", "fit", "fit_nogap"], 0),
             ("illcond", 2000, 5000, ["min_norm", "fit"], 0),  # one block of columns
-            ("illcond", 500, 30_000, ["min_norm"], 0),  # 8 blocks of columns
+            ("illcond", 500, 30_000, ["min_norm", "fit"], 0),  # 8 blocks of columns
             ("dense", 5000, 20_000, ["fit_nogap", "fit_dual", "fit"], 64),
         ],
         "memory_limit_gib": 16,
@@ -98,7 +98,7 @@ QUICK = {
             ("dense", 800, 4000, ["min_norm", "fit", "fit_nogap"], 0),
             ("sparse", 1200, 20_000, ["min_norm", "fit_nogap"], 0),
             ("tall", 20_000, 5, ["min_norm", "fit"], 0),
-            ("illcond", 300, 6000, ["min_norm"], 0),  # 3 blocks of columns
+            ("illcond", 300, 6000, ["min_norm", "fit"], 0),  # 3 blocks of columns
             ("dense", 3000, 5000, ["fit_nogap", "fit_dual", "fit"], 64),
         ],
         "memory_limit_gib": 16,

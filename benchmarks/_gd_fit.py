@@ -22,15 +22,13 @@ from sklearn.neural_network import MLPRegressor
 from sklearn_relubias import ShallowReLURegressor
 
 from ._common import (
-    KERNEL_MODULE,
-    KERNEL_NAMES,
     THREAD_SETTINGS,
     Section,
     Target,
     clock,
-    fit_timing_kernel,
     fmt,
     gaussian_data,
+    kernel_seconds,
     measure_threads,
     ms,
 )
@@ -363,6 +361,47 @@ def _trajectory_study(X, y, a, step, T, n, m):
     return sec
 
 
+def _share_table(parts, kernel_label, repeats, **section):
+    """Time ``parts`` and tabulate each median with its share of the first part, a fit.
+
+    Each part is timed back-to-back in its own block, not interleaved (see the
+    breakdown's note), with the default BLAS threads and with one thread. The
+    fit's row is followed by its split into the seconds it reports in
+    ``decisions_['kernel_seconds']`` and the rest. ``section`` gives the
+    Section's key and title. Returns the Section, the timings and the medians
+    (keys: the parts, ``'kernel'`` and ``'rest'``, each with a thread suffix).
+    """
+    fit_label = next(iter(parts))
+    timings = {}
+    for label, func in parts.items():
+        timings.update(measure_threads({label: func}, repeats))
+    medians = {label: t.median for label, t in timings.items()}
+    for suffix in THREAD_SETTINGS:
+        t = timings[fit_label + suffix]
+        kernel = [kernel_seconds(est) for est in t.results]
+        medians["kernel" + suffix] = float(np.median(kernel))
+        medians["rest" + suffix] = float(np.median(np.subtract(t.times, kernel)))
+    labels = {fit_label: fit_label, "kernel": kernel_label}
+    labels["rest"] = "  of which everything else (fit - kernel)"
+    labels.update({label: label for label in list(parts)[1:]})
+    sec = Section(
+        headers=[
+            "part",
+            "default threads: median [ms]",
+            "share of fit",
+            "BLAS 1 thread: median [ms]",
+            "share of fit",
+        ],
+        **section,
+    )
+    for key, label in labels.items():
+        row = [label]
+        for suffix in THREAD_SETTINGS:
+            row += [ms(medians[key + suffix]), medians[key + suffix] / medians[fit_label + suffix]]
+        sec.rows.append(row)
+    return sec, timings, medians
+
+
 def _breakdown(X, y, a, T, package, repeats):
     """Where the package's fit time goes: Numba kernel vs the rest, and the setup's products.
 
@@ -373,58 +412,58 @@ def _breakdown(X, y, a, T, package, repeats):
     W0 = np.zeros((a.shape[0], d))
     K = X @ X.T
     fit_label = f"fit, max_iter={T}"
-    parts = {
-        fit_label: lambda: fit_timing_kernel(package(fit=False), X, y),
+    parts = {  # the fit first: the other rows are shares of it
+        fit_label: package,
         "fit, max_iter=1": lambda: package(max_iter=1),
         "  np.isfinite(X.sum()) (validation pass)": lambda: np.isfinite(X.sum()),
         "  Gram X @ X.T": lambda: X @ X.T,
-        "  top eigenvalue, np.linalg.eigvalsh(K / n)": lambda: np.linalg.eigvalsh(K * (1 / n)),
-        "  Gram, then top eigenvalue (as in fit)": lambda: np.linalg.eigvalsh(X @ X.T * (1 / n)),
+        "  eigenvalues of K, np.linalg.eigvalsh(K)": lambda: np.linalg.eigvalsh(K),
+        "  Gram, then its eigenvalues (as in fit)": lambda: np.linalg.eigvalsh(X @ X.T),
         "  W0 + C.T @ X": lambda: W0 + C.T @ X,
     }
-    timings = {}  # each part back-to-back in its own block, not interleaved (see the note)
-    for label, func in parts.items():
-        timings.update(measure_threads({label: func}, max(repeats, 5)))
-    sec = Section(
+    sec, timings, medians = _share_table(
+        parts,
+        f"  of which Numba kernel ({T} steps), decisions_['kernel_seconds']",
+        max(repeats, 5),
         key="1_breakdown",
         title=f"1 (breakdown). Where ShallowReLURegressor.fit spends its time (n={n}, d={d})",
-        headers=[
-            "part",
-            "default threads: median [ms]",
-            "share of fit",
-            "BLAS 1 thread: median [ms]",
-            "share of fit",
-        ],
     )
-    medians = {label: t.median for label, t in timings.items()}
-    for suffix in THREAD_SETTINGS:
-        t = timings[fit_label + suffix]
-        medians["kernel" + suffix] = float(np.median(t.results))
-        medians["rest" + suffix] = float(np.median(np.subtract(t.times, t.results)))
-    extra = {
-        "kernel": f"  of which Numba kernel ({T} steps, timed inside fit)",
-        "rest": "  of which everything else (fit - kernel)",
-    }
-    for label in [fit_label, *extra, *list(parts)[1:]]:
-        row = [extra.get(label, label)]
-        for suffix in THREAD_SETTINGS:
-            row += [
-                ms(medians[label + suffix]),
-                medians[label + suffix] / medians[fit_label + suffix],
-            ]
-        sec.rows.append(row)
     per_step = [medians["kernel" + s] / T for s in THREAD_SETTINGS]
     sec.notes += [
-        "The kernel's share is timed inside fit by wrapping the Numba kernels "
-        f"{', '.join(KERNEL_NAMES)} of {KERNEL_MODULE} (instrumentation only; NaN if the "
-        f"package no longer has them): {fmt(1e6 * per_step[0])} us per step with default "
-        f"threads, {fmt(1e6 * per_step[1])} us with one.",
+        "The kernel's share is what each timed fit reports in decisions_['kernel_seconds'] "
+        "(the driver's clock around every backend call; nothing is patched): "
+        f"{fmt(1e6 * per_step[0])} us per step with default threads, "
+        f"{fmt(1e6 * per_step[1])} us with one.",
         "Indented rows are stand-ins for the steps fit performs on dense float64 input with "
-        "n < d, init='zero' and no sample weights: validation, the Gram matrix, its top "
-        "eigenvalue (fit scales K by the example weights 1/n and calls np.linalg.eigvalsh for "
-        "n <= 1000, ARPACK's Lanczos above), and the weights from the coefficients at the end "
-        "(with W0 = 0 fit skips X @ W0.T). Each row is timed back-to-back in its own block, "
-        "not interleaved: alternating with other BLAS calls would charge each call for the "
-        "previous one's still-spinning OpenBLAS worker threads.",
+        "n < d, init='zero' and no sample weights: validation, the Gram matrix, its "
+        "eigenvalues (one np.linalg.eigvalsh(K) per data set for n <= 1000, shared by the step "
+        "size and the min-norm route; ARPACK's Lanczos for the top eigenvalue above), and the "
+        "weights from the coefficients at the end (with W0 = 0 fit skips X @ W0.T). Each row "
+        "is timed back-to-back in its own block, not interleaved: alternating with other BLAS "
+        "calls would charge each call for the previous one's still-spinning OpenBLAS worker "
+        "threads.",
+        f"What the timed fits did, from decisions_: {_decided(timings[fit_label].results)}.",
     ]
     return sec
+
+
+# decisions_ keys that say what a fit computed once (shown in the notes, checked by targets)
+DECIDED = (
+    "status",
+    "path",
+    "operator_form",
+    "backend",
+    "gram_products",
+    "gram_eigendecompositions",
+    "gram_lanczos",
+    "reference_route",
+    "references_solved",
+    "memory_checks",
+    "planned_peak_bytes",
+)
+
+
+def _decided(estimators):
+    """``key value`` for each of DECIDED, with every distinct value the fits reported."""
+    values = {key: sorted({str(est.decisions_[key]) for est in estimators}) for key in DECIDED}
+    return ", ".join(f"{key} {'/'.join(seen)}" for key, seen in values.items())
