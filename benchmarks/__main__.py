@@ -26,7 +26,7 @@ from ._report import render_markdown, render_text, write_csv
 RESULTS = Path(__file__).resolve().parent / "results"
 
 FULL = {
-    1: {"n": 200, "d": 10_000, "m": 2, "iters": 2000, "repeats": 5},
+    1: {"n": 200, "d": 10_000, "m": 2, "iters": 2000, "repeats": 5, "default_fit": (800, 8000)},
     2: {"n": 200, "d": 10_000, "repeats": 5},
     3: {
         "n_list": [100, 1000, 5000],
@@ -76,7 +76,7 @@ FULL = {
 }
 
 QUICK = {
-    1: {"n": 100, "d": 2000, "m": 2, "iters": 300, "repeats": 3},
+    1: {"n": 100, "d": 2000, "m": 2, "iters": 300, "repeats": 3, "default_fit": (300, 3000)},
     2: {"n": 60, "d": 1200, "repeats": 3},
     3: {
         "n_list": [50, 100, 200],

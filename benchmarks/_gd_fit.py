@@ -19,7 +19,8 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
-from sklearn_relubias import ShallowReLURegressor
+from sklearn_relubias import Precomputed, ShallowReLURegressor
+from sklearn_relubias.exceptions import StrandedExampleWarning
 
 from ._common import (
     THREAD_SETTINGS,
@@ -190,6 +191,7 @@ def run(cfg):
         timings = measure_threads(funcs, repeats)
         study = _trajectory_study(X, y, a, step, T, n, m)
         breakdown = _breakdown(X, y, a, T, package, repeats)
+        default = _default_fit(*cfg["default_fit"], repeats)
 
     reg, (W_dual, eta_dual), (W_primal, eta_primal), mlp = (timings[k].result for k in "abcd")
     losses = {
@@ -289,7 +291,7 @@ def run(cfg):
             sec.targets.append(
                 Target(f"final loss a) == {k})", "<= 1e-10 rel.", f"{gap:.1e}", False)
             )
-    return [sec, study, breakdown]
+    return [sec, study, breakdown, default]
 
 
 def _trajectory_study(X, y, a, step, T, n, m):
@@ -467,3 +469,65 @@ def _decided(estimators):
     """``key value`` for each of DECIDED, with every distinct value the fits reported."""
     values = {key: sorted({str(est.decisions_[key]) for est in estimators}) for key in DECIDED}
     return ", ".join(f"{key} {'/'.join(seen)}" for key, seen in values.items())
+
+
+def _default_fit(n, d, repeats):
+    """``ShallowReLURegressor().fit(X, y)`` on the dual path: time, kernel time, what it did once.
+
+    With the defaults (compute_min_norm_gap=True) and ``n <= 1000 < d`` the
+    fit should form K once, decompose it once for both the step size and the
+    min-norm route, and check its memory plan once; ``decisions_`` says
+    whether it did.
+    """
+    X, y = gaussian_data(n, d, seed=15)
+    K = X @ X.T
+    fit_label = "ShallowReLURegressor().fit(X, y), end to end"
+    eig_label = "  one np.linalg.eigvalsh(K) of this K"
+    parts = {  # the fit first: the other rows are shares of it
+        fit_label: lambda: ShallowReLURegressor().fit(X, y),
+        eig_label: lambda: np.linalg.eigvalsh(K),
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", StrandedExampleWarning)  # reported in the notes
+        sec, timings, _ = _share_table(
+            parts,
+            "  of which Numba kernel, decisions_['kernel_seconds']",
+            repeats,
+            key="1_default_fit",
+            title=f"1 (default fit). ShallowReLURegressor() defaults on the dual path "
+            f"(n={n}, d={d})",
+        )
+        data = Precomputed(X)
+        ShallowReLURegressor().fit(X, y, gram=data)  # the same fit, counted on the data set
+    every = [est for s in THREAD_SETTINGS for est in timings[fit_label + s].results]
+    n_iter = sorted({int(est.n_iter_) for est in every})
+    stranded = sorted({len(est.stranded_indices_) for est in every})
+    sec.notes += [
+        f"X, y standard normal (seed 15); defaults: learning_rate=0.1, max_iter=10000, "
+        f"tol=1e-10, compute_min_norm_gap=True; {'/'.join(map(str, n_iter))} steps, "
+        f"{len(every)} timed fits (warm-up call first, then the repeats; the "
+        "BLAS-1-thread block after the default block). The eigvalsh row is timed in its own "
+        f"block after the fits. {'/'.join(map(str, stranded))} examples stranded "
+        "(StrandedExampleWarning silenced: random targets, not what is timed).",
+        f"What the timed fits did, from decisions_: {_decided(every)}.",
+        "The same fit once more with gram=Precomputed(X), read from the data set's counters: "
+        f"n_gram_products {data.n_gram_products}, n_eigendecompositions "
+        f"{data.n_eigendecompositions}, n_lanczos {data.n_lanczos}, n_references "
+        f"{data.n_references}.",
+        "Before the fit plan of e6ebcbb this fit decomposed K twice, once for the step size "
+        "(eigvalsh(K / n)) and once for the min-norm route (DualFactor); the eigvalsh row is "
+        "the cost of one such decomposition, i.e. what the plan saves, and its share of the "
+        "fit. (The summary at 86cf97c has no row of this shape.)",
+    ]
+    for key, goal in (("gram_eigendecompositions", 1), ("memory_checks", 1)):
+        seen = sorted({int(est.decisions_[key]) for est in every})
+        sec.targets.append(
+            Target(
+                f"default dual fit, decisions_['{key}'] (n={n}, d={d})",
+                f"== {goal} on every timed fit",
+                "/".join(map(str, seen)),
+                seen == [goal],
+            )
+        )
+    return sec
