@@ -25,8 +25,9 @@ Cases
    a NumPy data-span loop of the same recursion (the ratio measures the
    implementation), a NumPy primal loop (a different algorithm: O(n d m) per
    step instead of O(n^2 m); the ratio measures algorithm and implementation)
-   and scikit-learn's MLPRegressor (full-batch SGD); plus a trajectory study
-   and a breakdown of where fit spends its time.
+   and scikit-learn's MLPRegressor (full-batch SGD); plus a trajectory study,
+   a breakdown of where fit spends its time, and a default fit on the dual
+   path (n=800, d=8000) with what its ``decisions_`` say it computed once.
 2. Minimum-norm solve: MinNormReLURegressor vs cvxpy + Clarabel on the primal
    program, with independently computed KKT residuals.
 3. Scaling of ShallowReLURegressor in n and d: time per iteration, one-off setup
@@ -43,9 +44,10 @@ Cases
 8. Chunked gradient descent (Ctrl-C, callbacks): one kernel call vs the
    default chunks (~0.2 s each) vs callbacks set (100 chunks), one BLAS thread.
 9. Memory decisions: the GD path 'auto' takes and the minimum-norm route, the
-   package's memory estimates (``_memory``) vs the measured extra peak RSS of
-   ``min_norm_reference`` and of fits, each shape in a fresh process; plus a
-   simulated small memory budget (refusals before allocating).
+   package's memory plan (``_memory``, read from ``decisions_``) vs the
+   measured extra peak RSS of ``min_norm_reference`` and of fits, each shape
+   in a fresh process; plus a simulated small memory budget (refusals before
+   allocating).
 10. MinNormReLURegressor accuracy vs cond(X) (1 to 1e12) on planted problems
    with a known answer, against the normal equations (cond^2) and lstsq.
 
@@ -55,6 +57,10 @@ alternatives of a case are then timed in interleaved rounds and summarised by
 their median. Several cases run twice: with the default BLAS threads and inside
 ``threadpoolctl.threadpool_limits(1)``. On a shared machine the numbers are
 noisy: compare ratios measured in the same run. The benchmarks use the public
-estimator API; only the kernel-time columns of cases 1 and 3 wrap the Numba
-kernels (by name, reporting NaN if they are not found).
+estimator API and read what the package records: kernel time, path, route,
+memory plan and counts from a fitted estimator's ``decisions_``, counts from
+``Precomputed``; nothing in the package is wrapped to observe it. Two cases
+change a setting instead: case 8 sets ``_gd._driver.FIRST_CHUNK`` (one kernel
+call) and case 9's last shape replaces ``_memory.available_bytes`` in its
+child (a simulated small machine).
 """

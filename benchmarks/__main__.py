@@ -26,7 +26,7 @@ from ._report import render_markdown, render_text, write_csv
 RESULTS = Path(__file__).resolve().parent / "results"
 
 FULL = {
-    1: {"n": 200, "d": 10_000, "m": 2, "iters": 2000, "repeats": 5},
+    1: {"n": 200, "d": 10_000, "m": 2, "iters": 2000, "repeats": 5, "default_fit": (800, 8000)},
     2: {"n": 200, "d": 10_000, "repeats": 5},
     3: {
         "n_list": [100, 1000, 5000],
@@ -58,7 +58,7 @@ FULL = {
             ("sparse", 20_000, 30_000, ["min_norm", "fit", "fit_nogap"], 0),
             ("tall", 100_000, 5, ["min_norm", "fit", "fit_nogap"], 0),
             ("illcond", 2000, 5000, ["min_norm", "fit"], 0),  # one block of columns
-            ("illcond", 500, 30_000, ["min_norm"], 0),  # 8 blocks of columns
+            ("illcond", 500, 30_000, ["min_norm", "fit"], 0),  # 8 blocks of columns
             ("dense", 5000, 20_000, ["fit_nogap", "fit_dual", "fit"], 64),
         ],
         "memory_limit_gib": 16,
@@ -76,7 +76,7 @@ FULL = {
 }
 
 QUICK = {
-    1: {"n": 100, "d": 2000, "m": 2, "iters": 300, "repeats": 3},
+    1: {"n": 100, "d": 2000, "m": 2, "iters": 300, "repeats": 3, "default_fit": (300, 3000)},
     2: {"n": 60, "d": 1200, "repeats": 3},
     3: {
         "n_list": [50, 100, 200],
@@ -98,7 +98,7 @@ QUICK = {
             ("dense", 800, 4000, ["min_norm", "fit", "fit_nogap"], 0),
             ("sparse", 1200, 20_000, ["min_norm", "fit_nogap"], 0),
             ("tall", 20_000, 5, ["min_norm", "fit"], 0),
-            ("illcond", 300, 6000, ["min_norm"], 0),  # 3 blocks of columns
+            ("illcond", 300, 6000, ["min_norm", "fit"], 0),  # 3 blocks of columns
             ("dense", 3000, 5000, ["fit_nogap", "fit_dual", "fit"], 64),
         ],
         "memory_limit_gib": 16,

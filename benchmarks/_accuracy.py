@@ -29,7 +29,6 @@ answer differs from the oracle by about ``cond(X) eps``: the target
 """
 
 import warnings
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -90,26 +89,6 @@ def scaled_column(n, d, k, rng):
     return X, y, w0
 
 
-@contextmanager
-def _recorded_routes():
-    """Names of the DualFactor routes taken inside the block (instrumentation only)."""
-    from sklearn_relubias import _metrics
-
-    original = _metrics.DualFactor
-    routes = []
-
-    class Recording(original):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            routes.append(self.route)
-
-    _metrics.DualFactor = Recording
-    try:
-        yield routes
-    finally:
-        _metrics.DualFactor = original
-
-
 def _rel(w, ref):
     return float(np.linalg.norm(w - ref) / np.linalg.norm(ref))
 
@@ -125,13 +104,13 @@ def _normal_equations(X, y):
 
 
 def _row(family, X, y, oracle, cond, label):
-    with warnings.catch_warnings(), _recorded_routes() as routes:
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reg = MinNormReLURegressor(n_neurons=1, output_weights=[1.0]).fit(X, y)
     w = reg.hidden_weights_[0]
     err = _rel(w, oracle)
     bound = SLACK * cond * EPS
-    route = routes[0] if routes else "primal"
+    route = reg.decisions_["reference_route"]
     return {
         "cells": [
             family,
@@ -224,8 +203,9 @@ def run(cfg):
         "MinNormReLURegressor(n_neurons=1, output_weights=[1.0]).fit(X, y); rel. error = "
         "||w - w_oracle|| / ||w_oracle||; max|Xw-y|/max|y| computed here with X @ w in float64; "
         "kkt_residual_ and interpolates_ as the estimator reports them. route: the "
-        "DualFactor route on the dual path (n < d: 'gram' when cond(X X^T) <= 1e4, else "
-        "'factor'), 'primal' for n >= d.",
+        "estimator's decisions_['reference_route']: on the dual path (n < d) 'gram' when "
+        "cond(X X^T) <= 1e4, else 'factor' ('deficient' for a numerically rank-deficient X); "
+        "'primal' for n >= d.",
         "cond(X): the planted value (wide, tall) or the ratio of X's computed extreme singular "
         "values (scaled column). The planted oracles are exact for the exact product U diag(s) "
         "V^T, not for its rounding, so errors below about cond(X) eps cannot be resolved there; "

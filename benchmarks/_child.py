@@ -12,41 +12,7 @@ import json
 import sys
 import time
 
-
-def current_rss_bytes():
-    """Resident set size now (Linux /proc/self/statm)."""
-    import os
-
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def reset_peak_rss():
-    """Reset the kernel's RSS high-water mark to the current RSS (Linux >= 4.0).
-
-    Without it the peak could come from earlier transients (imports, a Numba
-    compile). Returns whether the reset worked.
-    """
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def peak_rss_bytes():
-    """High-water mark of the resident set size (VmHWM, the value getrusage reports)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+from benchmarks._rss import current_rss_bytes, peak_rss_bytes, reset_peak_rss
 
 
 def _estimator(max_iter):
@@ -61,9 +27,10 @@ def scaling(n, d, iters, repeats):
     The kernels are loaded by a tiny warm-up fit; the RSS high-water mark is
     reset and the baseline RSS taken; X is generated here, in this process.
     Then fits with ``max_iter=1`` and ``max_iter=1 + iters`` alternate
-    ``repeats`` times, each also reporting the time spent inside the Numba
-    kernel; then one more fit runs under tracemalloc to count the NumPy
-    allocations it makes beyond X.
+    ``repeats`` times, each also reporting the seconds it spent in the
+    gradient-descent backend (``decisions_['kernel_seconds']``); then one
+    more fit runs under tracemalloc to count the NumPy allocations it makes
+    beyond X.
     """
     import tracemalloc
     import warnings
@@ -71,7 +38,7 @@ def scaling(n, d, iters, repeats):
     import numpy as np
     from sklearn.exceptions import ConvergenceWarning
 
-    from benchmarks._common import fit_timing_kernel, measure
+    from benchmarks._common import kernel_seconds, measure
 
     warnings.simplefilter("ignore", ConvergenceWarning)
     rng = np.random.default_rng(0)
@@ -84,7 +51,7 @@ def scaling(n, d, iters, repeats):
     generate_s = time.perf_counter() - start
 
     def fit(max_iter):
-        return fit_timing_kernel(_estimator(max_iter), X, y)  # estimator dropped right away
+        return kernel_seconds(_estimator(max_iter).fit(X, y))  # estimator dropped right away
 
     timings = measure(
         {"setup": lambda: fit(1), "full": lambda: fit(1 + iters)}, repeats, warmup=False

@@ -1,13 +1,11 @@
 """Shared pieces: result containers, timing, data, child processes."""
 
-import importlib
 import json
 import os
 import resource
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,74 +116,19 @@ def measure_threads(funcs, repeats):
     return timings
 
 
-# The Numba gradient-descent kernels, by name in sklearn_relubias._gd._numba.
-KERNEL_MODULE = "sklearn_relubias._gd._numba"
-KERNEL_NAMES = ("gram_descent", "primal_descent")
+def kernel_seconds(estimator):
+    """Seconds a fitted ShallowReLURegressor spent in its gradient-descent backend.
 
-
-@contextmanager
-def kernel_timer():
-    """Time each call of the package's Numba GD kernels (instrumentation only).
-
-    Temporarily replaces each of ``KERNEL_NAMES`` found in ``KERNEL_MODULE``
-    (the backend looks them up at call time) by a wrapper that records the
-    seconds of every call in the yielded list; the originals are restored on
-    exit. Yields None when no kernel is found there, so that callers report
-    NaN instead of failing when the package's internals move.
+    The driver times every backend call and the estimator records the sum in
+    ``decisions_['kernel_seconds']``; nothing is wrapped or patched.
     """
-    try:
-        module = importlib.import_module(KERNEL_MODULE)
-    except ImportError:
-        module = None
-    originals = {name: getattr(module, name, None) for name in KERNEL_NAMES}
-    originals = {name: f for name, f in originals.items() if f is not None}
-    if not originals:
-        yield None
-        return
-    calls = []
-
-    def timed(original):
-        def wrapper(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                calls.append(time.perf_counter() - start)
-
-        return wrapper
-
-    for name, original in originals.items():
-        setattr(module, name, timed(original))
-    try:
-        yield calls
-    finally:
-        for name, original in originals.items():
-            setattr(module, name, original)
-
-
-def fit_timing_kernel(estimator, X, y):
-    """Fit and return the seconds spent in the GD kernels (NaN if they cannot be timed)."""
-    with kernel_timer() as calls:
-        estimator.fit(X, y)
-    return float(sum(calls)) if calls else float("nan")
+    return float(estimator.decisions_["kernel_seconds"])
 
 
 def gaussian_data(n, d, seed=0):
     """Dense float64 Gaussian inputs and targets."""
     rng = np.random.default_rng(seed)
     return rng.standard_normal((n, d)), rng.standard_normal(n)
-
-
-def mem_available_bytes():
-    """``MemAvailable`` from /proc/meminfo (None where it does not exist)."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
 
 
 class ChildFailed(RuntimeError):

@@ -19,18 +19,17 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
-from sklearn_relubias import ShallowReLURegressor
+from sklearn_relubias import Precomputed, ShallowReLURegressor
+from sklearn_relubias.exceptions import StrandedExampleWarning
 
 from ._common import (
-    KERNEL_MODULE,
-    KERNEL_NAMES,
     THREAD_SETTINGS,
     Section,
     Target,
     clock,
-    fit_timing_kernel,
     fmt,
     gaussian_data,
+    kernel_seconds,
     measure_threads,
     ms,
 )
@@ -192,6 +191,7 @@ def run(cfg):
         timings = measure_threads(funcs, repeats)
         study = _trajectory_study(X, y, a, step, T, n, m)
         breakdown = _breakdown(X, y, a, T, package, repeats)
+        default = _default_fit(*cfg["default_fit"], repeats)
 
     reg, (W_dual, eta_dual), (W_primal, eta_primal), mlp = (timings[k].result for k in "abcd")
     losses = {
@@ -291,7 +291,7 @@ def run(cfg):
             sec.targets.append(
                 Target(f"final loss a) == {k})", "<= 1e-10 rel.", f"{gap:.1e}", False)
             )
-    return [sec, study, breakdown]
+    return [sec, study, breakdown, default]
 
 
 def _trajectory_study(X, y, a, step, T, n, m):
@@ -363,6 +363,47 @@ def _trajectory_study(X, y, a, step, T, n, m):
     return sec
 
 
+def _share_table(parts, kernel_label, repeats, **section):
+    """Time ``parts`` and tabulate each median with its share of the first part, a fit.
+
+    Each part is timed back-to-back in its own block, not interleaved (see the
+    breakdown's note), with the default BLAS threads and with one thread. The
+    fit's row is followed by its split into the seconds it reports in
+    ``decisions_['kernel_seconds']`` and the rest. ``section`` gives the
+    Section's key and title. Returns the Section, the timings and the medians
+    (keys: the parts, ``'kernel'`` and ``'rest'``, each with a thread suffix).
+    """
+    fit_label = next(iter(parts))
+    timings = {}
+    for label, func in parts.items():
+        timings.update(measure_threads({label: func}, repeats))
+    medians = {label: t.median for label, t in timings.items()}
+    for suffix in THREAD_SETTINGS:
+        t = timings[fit_label + suffix]
+        kernel = [kernel_seconds(est) for est in t.results]
+        medians["kernel" + suffix] = float(np.median(kernel))
+        medians["rest" + suffix] = float(np.median(np.subtract(t.times, kernel)))
+    labels = {fit_label: fit_label, "kernel": kernel_label}
+    labels["rest"] = "  of which everything else (fit - kernel)"
+    labels.update({label: label for label in list(parts)[1:]})
+    sec = Section(
+        headers=[
+            "part",
+            "default threads: median [ms]",
+            "share of fit",
+            "BLAS 1 thread: median [ms]",
+            "share of fit",
+        ],
+        **section,
+    )
+    for key, label in labels.items():
+        row = [label]
+        for suffix in THREAD_SETTINGS:
+            row += [ms(medians[key + suffix]), medians[key + suffix] / medians[fit_label + suffix]]
+        sec.rows.append(row)
+    return sec, timings, medians
+
+
 def _breakdown(X, y, a, T, package, repeats):
     """Where the package's fit time goes: Numba kernel vs the rest, and the setup's products.
 
@@ -373,58 +414,120 @@ def _breakdown(X, y, a, T, package, repeats):
     W0 = np.zeros((a.shape[0], d))
     K = X @ X.T
     fit_label = f"fit, max_iter={T}"
-    parts = {
-        fit_label: lambda: fit_timing_kernel(package(fit=False), X, y),
+    parts = {  # the fit first: the other rows are shares of it
+        fit_label: package,
         "fit, max_iter=1": lambda: package(max_iter=1),
         "  np.isfinite(X.sum()) (validation pass)": lambda: np.isfinite(X.sum()),
         "  Gram X @ X.T": lambda: X @ X.T,
-        "  top eigenvalue, np.linalg.eigvalsh(K / n)": lambda: np.linalg.eigvalsh(K * (1 / n)),
-        "  Gram, then top eigenvalue (as in fit)": lambda: np.linalg.eigvalsh(X @ X.T * (1 / n)),
+        "  eigenvalues of K, np.linalg.eigvalsh(K)": lambda: np.linalg.eigvalsh(K),
+        "  Gram, then its eigenvalues (as in fit)": lambda: np.linalg.eigvalsh(X @ X.T),
         "  W0 + C.T @ X": lambda: W0 + C.T @ X,
     }
-    timings = {}  # each part back-to-back in its own block, not interleaved (see the note)
-    for label, func in parts.items():
-        timings.update(measure_threads({label: func}, max(repeats, 5)))
-    sec = Section(
+    sec, timings, medians = _share_table(
+        parts,
+        f"  of which Numba kernel ({T} steps), decisions_['kernel_seconds']",
+        max(repeats, 5),
         key="1_breakdown",
         title=f"1 (breakdown). Where ShallowReLURegressor.fit spends its time (n={n}, d={d})",
-        headers=[
-            "part",
-            "default threads: median [ms]",
-            "share of fit",
-            "BLAS 1 thread: median [ms]",
-            "share of fit",
-        ],
     )
-    medians = {label: t.median for label, t in timings.items()}
-    for suffix in THREAD_SETTINGS:
-        t = timings[fit_label + suffix]
-        medians["kernel" + suffix] = float(np.median(t.results))
-        medians["rest" + suffix] = float(np.median(np.subtract(t.times, t.results)))
-    extra = {
-        "kernel": f"  of which Numba kernel ({T} steps, timed inside fit)",
-        "rest": "  of which everything else (fit - kernel)",
-    }
-    for label in [fit_label, *extra, *list(parts)[1:]]:
-        row = [extra.get(label, label)]
-        for suffix in THREAD_SETTINGS:
-            row += [
-                ms(medians[label + suffix]),
-                medians[label + suffix] / medians[fit_label + suffix],
-            ]
-        sec.rows.append(row)
     per_step = [medians["kernel" + s] / T for s in THREAD_SETTINGS]
     sec.notes += [
-        "The kernel's share is timed inside fit by wrapping the Numba kernels "
-        f"{', '.join(KERNEL_NAMES)} of {KERNEL_MODULE} (instrumentation only; NaN if the "
-        f"package no longer has them): {fmt(1e6 * per_step[0])} us per step with default "
-        f"threads, {fmt(1e6 * per_step[1])} us with one.",
+        "The kernel's share is what each timed fit reports in decisions_['kernel_seconds'] "
+        "(the driver's clock around every backend call; nothing is patched): "
+        f"{fmt(1e6 * per_step[0])} us per step with default threads, "
+        f"{fmt(1e6 * per_step[1])} us with one.",
         "Indented rows are stand-ins for the steps fit performs on dense float64 input with "
-        "n < d, init='zero' and no sample weights: validation, the Gram matrix, its top "
-        "eigenvalue (fit scales K by the example weights 1/n and calls np.linalg.eigvalsh for "
-        "n <= 1000, ARPACK's Lanczos above), and the weights from the coefficients at the end "
-        "(with W0 = 0 fit skips X @ W0.T). Each row is timed back-to-back in its own block, "
-        "not interleaved: alternating with other BLAS calls would charge each call for the "
-        "previous one's still-spinning OpenBLAS worker threads.",
+        "n < d, init='zero' and no sample weights: validation, the Gram matrix, its "
+        "eigenvalues (one np.linalg.eigvalsh(K) per data set for n <= 1000, shared by the step "
+        "size and the min-norm route; ARPACK's Lanczos for the top eigenvalue above), and the "
+        "weights from the coefficients at the end (with W0 = 0 fit skips X @ W0.T). Each row "
+        "is timed back-to-back in its own block, not interleaved: alternating with other BLAS "
+        "calls would charge each call for the previous one's still-spinning OpenBLAS worker "
+        "threads.",
+        f"What the timed fits did, from decisions_: {_decided(timings[fit_label].results)}.",
     ]
+    return sec
+
+
+# decisions_ keys that say what a fit computed once (shown in the notes, checked by targets)
+DECIDED = (
+    "status",
+    "path",
+    "operator_form",
+    "backend",
+    "gram_products",
+    "gram_eigendecompositions",
+    "gram_lanczos",
+    "reference_route",
+    "references_solved",
+    "memory_checks",
+    "planned_peak_bytes",
+)
+
+
+def _decided(estimators):
+    """``key value`` for each of DECIDED, with every distinct value the fits reported."""
+    values = {key: sorted({str(est.decisions_[key]) for est in estimators}) for key in DECIDED}
+    return ", ".join(f"{key} {'/'.join(seen)}" for key, seen in values.items())
+
+
+def _default_fit(n, d, repeats):
+    """``ShallowReLURegressor().fit(X, y)`` on the dual path: time, kernel time, what it did once.
+
+    With the defaults (compute_min_norm_gap=True) and ``n <= 1000 < d`` the
+    fit should form K once, decompose it once for both the step size and the
+    min-norm route, and check its memory plan once; ``decisions_`` says
+    whether it did.
+    """
+    X, y = gaussian_data(n, d, seed=15)
+    K = X @ X.T
+    fit_label = "ShallowReLURegressor().fit(X, y), end to end"
+    eig_label = "  one np.linalg.eigvalsh(K) of this K"
+    parts = {  # the fit first: the other rows are shares of it
+        fit_label: lambda: ShallowReLURegressor().fit(X, y),
+        eig_label: lambda: np.linalg.eigvalsh(K),
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", StrandedExampleWarning)  # reported in the notes
+        sec, timings, _ = _share_table(
+            parts,
+            "  of which Numba kernel, decisions_['kernel_seconds']",
+            repeats,
+            key="1_default_fit",
+            title=f"1 (default fit). ShallowReLURegressor() defaults on the dual path "
+            f"(n={n}, d={d})",
+        )
+        data = Precomputed(X)
+        ShallowReLURegressor().fit(X, y, gram=data)  # the same fit, counted on the data set
+    every = [est for s in THREAD_SETTINGS for est in timings[fit_label + s].results]
+    n_iter = sorted({int(est.n_iter_) for est in every})
+    stranded = sorted({len(est.stranded_indices_) for est in every})
+    sec.notes += [
+        f"X, y standard normal (seed 15); defaults: learning_rate=0.1, max_iter=10000, "
+        f"tol=1e-10, compute_min_norm_gap=True; {'/'.join(map(str, n_iter))} steps, "
+        f"{len(every)} timed fits (warm-up call first, then the repeats; the "
+        "BLAS-1-thread block after the default block). The eigvalsh row is timed in its own "
+        f"block after the fits. {'/'.join(map(str, stranded))} examples stranded "
+        "(StrandedExampleWarning silenced: random targets, not what is timed).",
+        f"What the timed fits did, from decisions_: {_decided(every)}.",
+        "The same fit once more with gram=Precomputed(X), read from the data set's counters: "
+        f"n_gram_products {data.n_gram_products}, n_eigendecompositions "
+        f"{data.n_eigendecompositions}, n_lanczos {data.n_lanczos}, n_references "
+        f"{data.n_references}.",
+        "Before the fit plan of e6ebcbb this fit decomposed K twice, once for the step size "
+        "(eigvalsh(K / n)) and once for the min-norm route (DualFactor); the eigvalsh row is "
+        "the cost of one such decomposition, i.e. what the plan saves, and its share of the "
+        "fit. (The summary at 86cf97c has no row of this shape.)",
+    ]
+    for key, goal in (("gram_eigendecompositions", 1), ("memory_checks", 1)):
+        seen = sorted({int(est.decisions_[key]) for est in every})
+        sec.targets.append(
+            Target(
+                f"default dual fit, decisions_['{key}'] (n={n}, d={d})",
+                f"== {goal} on every timed fit",
+                "/".join(map(str, seen)),
+                seen == [goal],
+            )
+        )
     return sec

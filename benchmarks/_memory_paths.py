@@ -1,16 +1,21 @@
 """Case 9: the memory decisions of ``sklearn_relubias._memory``, checked against peak RSS.
 
 For each shape, in fresh child processes: which gradient-descent path
-``solver='auto'`` takes (``_memory.use_dual``), which minimum-norm route
-(``n < d``: the dual on ``K = X X^T``, route ``gram``/``factor``/``deficient``
-as ``DualFactor`` decides; otherwise the primal on the weights), the package's
-own estimates (``min_norm_bytes(n, d)`` for the
-minimum-norm program, ``square_bytes(n, GRAM_SQUARES)`` for the dual GD Gram
-matrix, and the bytes ``DualFactor`` asks ``require`` for on the ``factor``
-route), and the measured peak RSS above the RSS after the data were made.
-One more shape runs under a simulated small memory budget
-(``_memory.available_bytes`` patched in the child) to show the decisions
-change and refuse before allocating.
+``solver='auto'`` takes and which minimum-norm route (``n < d``: the dual on
+``K = X X^T``, route ``gram``/``factor``/``deficient``; otherwise the primal
+on the weights), read from what the package reports: a fit's ``decisions_``
+(``path``, ``reference_route``, ``memory_stages``, ``memory_checks``) and
+the ``route`` of what ``min_norm_reference`` returns. The package's own
+estimates: ``min_norm_bytes(n, d)`` for the minimum-norm program, and for a
+fit the stages of its memory plan (``decisions_['memory_stages']``: the dual
+GD Gram matrix, the program) and the late stage the ``factor`` route adds
+and checks. ``min_norm_reference`` does not expose its memory plan, so the
+factor-route bytes of a ``min_norm`` row are those a ``fit`` of the same
+shape reported (the stage depends on n and d only); every ill-conditioned
+shape therefore also runs ``fit``. These are compared with the measured
+peak RSS above the RSS after the data were made. One more shape runs under a
+simulated small memory budget (``_memory.available_bytes`` replaced in the
+child) to show the decisions change and refuse before allocating.
 """
 
 import os
@@ -20,6 +25,7 @@ import subprocess
 import numpy as np
 
 from ._common import ChildFailed, Section, Target, run_child
+from ._rss import current_rss_bytes, peak_rss_bytes, reset_peak_rss
 
 MB = 2**20
 GIB = 2**30
@@ -68,42 +74,11 @@ def make_data(kind, n, d, *, seed=0, density=0.001):
     return X, rng.standard_normal(n)
 
 
-def _instrument():
-    """Record what the package decides, without changing it (instrumentation only).
-
-    ``require`` calls (the bytes each check plans for), ``use_dual`` results in
-    the GD problem set-up, and the ``DualFactor`` routes of the minimum-norm
-    program, into the dict returned (cleared by the caller per op).
-    """
-    from sklearn_relubias import _dual_qp, _memory, _metrics
-    from sklearn_relubias._gd import _problem
-
-    record = {"requires": [], "gd_dual": [], "routes": []}
-    original_require = _memory.require
-
-    def require(nbytes, what, advice):
-        record["requires"].append([what.split(",")[0][:60], int(nbytes)])
-        return original_require(nbytes, what, advice)
-
-    _memory.require = require
-    _dual_qp.require = require
-
-    original_use_dual = _problem.use_dual
-
-    def use_dual(*args, **kwargs):
-        out = original_use_dual(*args, **kwargs)
-        record["gd_dual"].append(bool(out))
-        return out
-
-    _problem.use_dual = use_dual
-
-    class RecordingFactor(_metrics.DualFactor):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            record["routes"].append(self.route)
-
-    _metrics.DualFactor = RecordingFactor
-    return record
+def _decisions(op, result):
+    """What the package decided for one op, from what the op returned (nothing patched)."""
+    if op == "min_norm":  # a MinNormFit
+        return {"route": result.route}
+    return dict(result.decisions_)
 
 
 def _run_op(op, X, y):
@@ -152,7 +127,6 @@ def child_measure(kind, n, d, ops, available_mb):
     import time
     import warnings
 
-    from benchmarks._child import current_rss_bytes, peak_rss_bytes, reset_peak_rss
     from sklearn_relubias import _memory
     from sklearn_relubias.exceptions import InsufficientMemoryError
 
@@ -162,25 +136,22 @@ def child_measure(kind, n, d, ops, available_mb):
     _warm_up(kind)
     X, y = make_data(kind, n, d)
     x_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes if kind == "sparse" else X.nbytes
-    record = _instrument()
     out = {}
     for op in ops.split(","):
-        for value in record.values():
-            value.clear()
         gc.collect()
         base = current_rss_bytes()
         was_reset = reset_peak_rss()
         start = time.perf_counter()
-        error = None
+        error, decisions = None, {}
         try:
-            _run_op(op, X, y)  # the result is dropped at once
+            decisions = _decisions(op, _run_op(op, X, y))  # the result is dropped at once
         except InsufficientMemoryError as exc:
             needs = re.search(r"needs about [0-9.]+ \w+", str(exc))
             error = "raised InsufficientMemoryError" + (f" ({needs.group()})" if needs else "")
         seconds = time.perf_counter() - start
         peak = peak_rss_bytes()
         out[op] = {
-            **{key: list(value) for key, value in record.items()},
+            "decisions": decisions,
             "base_rss": base,
             "peak_rss": peak,
             "peak_was_reset": was_reset,
@@ -188,11 +159,7 @@ def child_measure(kind, n, d, ops, available_mb):
             "seconds": seconds,
             "error": error,
         }
-    return {
-        "ops": out,
-        "auto_dual": bool(_memory.use_dual("auto", n, d)),
-        "budget": _memory.budget(),
-    }
+    return {"ops": out, "budget": _memory.budget()}
 
 
 # ---------------------------------------------------------------------------
@@ -218,36 +185,56 @@ def _measure(kind, n, d, ops, available_mb, cfg):
     return res["ops"]
 
 
-def _estimates(n, d, op, res):
-    """The package's planned bytes for this op: (squares, factor route or None)."""
-    from sklearn_relubias._memory import GRAM_SQUARES, min_norm_bytes, square_bytes
+def _plan_bytes(res):
+    """``(planned, late)`` bytes of a fit's memory plan, from its ``decisions_``.
 
-    min_norm = min_norm_bytes(n, d)
-    dual = bool(res["gd_dual"] and res["gd_dual"][0])
-    gd = square_bytes(n, GRAM_SQUARES) if dual else 0
-    factor = [b for what, b in res["requires"] if what.startswith("X is ill-conditioned")]
-    factor = factor[0] if factor else None
-    if op == "min_norm":
-        return min_norm, factor
-    if op == "fit":  # GD's K is handed to the min-norm program: its squares include it
-        return max(gd, min_norm), factor
-    return gd, None
+    ``planned`` is the largest stage planned and checked up front (0 when
+    none: the primal GD path without the gap), ``late`` the largest stage
+    added afterwards (None when none): ``MemoryPlan.require`` adds one stage
+    and checks again, so the last ``memory_checks - 1`` stages are late (the
+    ``factor`` route's blocks). ``(None, None)`` without decisions (the op
+    raised, or it is ``min_norm``).
+    """
+    decisions = res["decisions"]
+    if "memory_stages" not in decisions:
+        return None, None
+    stages = [nbytes for _, nbytes in decisions["memory_stages"]]
+    cut = len(stages) - (decisions["memory_checks"] - 1)
+    return max(stages[:cut], default=0), max(stages[cut:], default=None)
 
 
-def _path(n, d, op, res):
-    if op == "min_norm":
+def _estimates(n, d, op, res, fit_res):
+    """The package's planned bytes for this op: (up-front estimate, factor stage or None).
+
+    ``min_norm``: ``min_norm_bytes(n, d)``, and the factor stage a ``fit`` of
+    the same data (``fit_res``, None if not run) reported on the same route.
+    """
+    from sklearn_relubias._memory import min_norm_bytes
+
+    if op != "min_norm":
+        return _plan_bytes(res)
+    factor = None
+    if fit_res is not None and fit_res["decisions"].get("reference_route") == _route_of(res):
+        factor = _plan_bytes(fit_res)[1]
+    return min_norm_bytes(n, d), factor
+
+
+def _route_of(res):
+    """The min-norm route an op reported (None for fits without the gap, or if it raised)."""
+    decisions = res["decisions"]
+    return decisions.get("route", decisions.get("reference_route"))
+
+
+def _path(res):
+    path = res["decisions"].get("path")
+    return {"dual": "dual (K)", "primal": "primal (X)"}.get(path, "-")
+
+
+def _route(res):
+    route = _route_of(res)
+    if route is None:
         return "-"
-    if res["gd_dual"]:
-        return "dual (K)" if res["gd_dual"][0] else "primal (X)"
-    return "-"
-
-
-def _route(n, d, op, res):
-    if op in ("fit_nogap", "fit_dual"):
-        return "-"
-    if res["routes"]:
-        return "dual/" + "+".join(sorted(set(res["routes"])))
-    return "primal (weights)" if n >= d else "-"
+    return "primal (weights)" if route == "primal" else f"dual/{route}"
 
 
 def run(cfg):
@@ -264,6 +251,7 @@ def run(cfg):
             "X [MB]",
             "est. [MB]",
             "factor est. [MB]",
+            "memory checks",
             "extra peak [MB]",
             "extra / X",
             "extra / est.",
@@ -274,15 +262,16 @@ def run(cfg):
     )
     worst = {}  # target key -> list of (ratio, label)
     budget_rows = {}
+    unobserved = []  # min_norm rows on the factor route without a fit to read its stage from
     for kind, n, d, ops, available_mb in cfg["shapes"]:
         results = _measure(kind, n, d, ops, available_mb, cfg)
         data = kind if not available_mb else f"{kind}, {available_mb} MB avail."
         if "failed" in results:
-            sec.rows.append([data, n, d, ",".join(ops)] + [None] * 10 + [results["failed"]])
+            sec.rows.append([data, n, d, ",".join(ops)] + [None] * 11 + [results["failed"]])
             worst.setdefault("failed", []).append((np.inf, f"{kind} {n}x{d}"))
             continue
         for op, res in results.items():
-            est, factor = _estimates(n, d, op, res)
+            est, factor = _estimates(n, d, op, res, results.get("fit"))
             extra = res["peak_rss"] - res["base_rss"]
             ratio = extra / est if est and not res["error"] else None
             factor_ratio = None
@@ -295,11 +284,12 @@ def run(cfg):
                     n,
                     d,
                     op,
-                    _path(n, d, op, res),
-                    _route(n, d, op, res),
+                    _path(res),
+                    "-" if op in ("fit_nogap", "fit_dual") else _route(res),
                     res["x_bytes"] / MB,
-                    est / MB,
+                    None if est is None else est / MB,
                     None if factor is None else factor / MB,
+                    res["decisions"].get("memory_checks"),
                     extra / MB,
                     extra / res["x_bytes"],
                     ratio,
@@ -314,13 +304,16 @@ def run(cfg):
                 continue
             if res["error"]:
                 continue
-            if op == "min_norm":
-                route = "factor" if factor is not None else ("dual" if n < d else "primal")
-                key = f"min-norm program, {route} route"
+            route = _route_of(res)
+            if op == "min_norm" and route in ("factor", "deficient") and factor is None:
+                unobserved.append(label)
+            elif op == "min_norm":
+                program = "dual" if route != "primal" else "primal"
+                key = f"min-norm program, {'factor' if factor is not None else program} route"
                 worst.setdefault(key, []).append(
                     (factor_ratio if factor is not None else ratio, label)
                 )
-            elif op == "fit_nogap" and res["gd_dual"] and res["gd_dual"][0]:
+            elif op == "fit_nogap" and res["decisions"].get("path") == "dual":
                 worst.setdefault("dual GD Gram (GRAM_SQUARES)", []).append((ratio, label))
             elif op == "fit" and n < d and factor is None:
                 worst.setdefault("default fit, dual (K shared)", []).append((ratio, label))
@@ -363,22 +356,34 @@ def run(cfg):
         "to the system at once (no warm-up leftovers counted in the baseline).",
         "est.: the package's own planned bytes (sklearn_relubias._memory): min_norm -> "
         "min_norm_bytes(n, d) (MIN_NORM_SQUARES n^2 when n < d; PRIMAL_SQUARES d^2 + "
-        "PRIMAL_XS copies of X otherwise); fit_nogap/fit_dual -> "
-        "square_bytes(n, GRAM_SQUARES) on the dual GD path, 0 on the primal path; fit -> the "
-        "larger of the two (the GD Gram matrix is handed to the min-norm program). "
-        "factor est.: the bytes DualFactor passes to require() on the 'factor' route "
-        "(8 n (4 (n + min(width, d)) + n (blocks + 2)): K, the kept factors and four "
-        "stacked blocks), recorded in the child.",
-        "GD path and route are what the package decided in the child (use_dual and "
-        "DualFactor wrapped to record, nothing changed); 'dual/gram' etc. is the route of "
-        "each DualFactor built (both neuron groups share one).",
+        "PRIMAL_XS copies of X otherwise); a fit -> the largest stage of its memory plan "
+        "checked up front, from decisions_['memory_stages']: gram_gd_bytes(n) = "
+        "square_bytes(n, GRAM_SQUARES) on the dual GD path (none on the primal path, shown as "
+        "0), and for fit also min_norm_bytes(n, d) (the GD Gram matrix is handed to the "
+        "min-norm program). factor est.: the stage the 'factor' route adds and checks late, "
+        "before its QR (8 n (4 (n + min(width, d)) + n (blocks + 2)): K, the kept factors "
+        "and four stacked blocks): the last decisions_['memory_checks'] - 1 stages of a fit. "
+        "min_norm_reference returns no memory plan, so a min_norm row shows the stage the "
+        "fit of the same data reported on the same route (it depends on n and d only); "
+        "without such a fit it is not observed and the row is left out of the targets. "
+        "memory checks: decisions_['memory_checks'] (1 up front, +1 per late stage).",
+        "GD path and route are what the package reports: decisions_['path'] and "
+        "decisions_['reference_route'] of a fit, the route field of what min_norm_reference "
+        "returned ('dual/gram' etc.: the route shared by both neuron groups). Nothing in the "
+        "package is wrapped or patched to read them. An op that raised has no decisions_ "
+        "('-'); the size it needed is in its outcome.",
         "'extra / X' shows the O(n d) working copies (the primal program's row copies) in "
         "units of X's size.",
-        "The last shape runs with sklearn_relubias._memory.available_bytes patched to return "
-        "the stated amount (budget = half of it): 'auto' must take the primal GD path, and "
-        "solver='dual' and the default fit (its min-norm check) must raise "
-        "InsufficientMemoryError before allocating.",
+        "The last shape runs with sklearn_relubias._memory.available_bytes replaced by a "
+        "constant in the child (a simulated machine, not an instrument; budget = half of "
+        "it): 'auto' must take the primal GD path, and solver='dual' and the default fit (its "
+        "min-norm check) must raise InsufficientMemoryError before allocating.",
     ]
+    if unobserved:
+        sec.notes.append(
+            "factor-route stage not observed (no fit of the same data), left out of the "
+            f"targets: {'; '.join(unobserved)}."
+        )
     return [sec]
 
 
@@ -387,7 +392,7 @@ def _budget_target(rows, cfg):
     parts, met = [], True
     if "fit_nogap" in rows:
         res, extra = rows["fit_nogap"]
-        primal = bool(res["gd_dual"]) and not res["gd_dual"][0] and res["error"] is None
+        primal = res["decisions"].get("path") == "primal" and res["error"] is None
         parts.append(f"auto -> {'primal' if primal else 'NOT primal'} ({extra / MB:.1f} MB)")
         met &= primal
     for op in ("fit_dual", "fit"):

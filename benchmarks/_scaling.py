@@ -2,15 +2,9 @@
 
 import numpy as np
 
-from ._common import (
-    KERNEL_MODULE,
-    KERNEL_NAMES,
-    Section,
-    Target,
-    mem_available_bytes,
-    ms,
-    run_child,
-)
+from sklearn_relubias._memory import available_bytes
+
+from ._common import Section, Target, ms, run_child
 
 MB = 2**20
 
@@ -27,7 +21,7 @@ def repeats_for(x_bytes, cfg):
 def fits_in_memory(n, d):
     """Whether X, the Gram matrix and some slack fit comfortably in available RAM."""
     need = 8 * (n * d + 2 * n * n) + 1024 * MB
-    available = mem_available_bytes()
+    available = available_bytes()
     return available is None or need < 0.7 * available
 
 
@@ -96,9 +90,9 @@ def run(cfg):
         "Each size runs in a fresh child process (sequentially, one at a time): kernels are "
         "loaded by a tiny warm-up fit, X is generated inside the child, then fit(max_iter=1) and "
         f"fit(max_iter={iters + 1}) alternate (no full-size warm-up call); medians are shown. "
-        "The time inside the Numba kernels is measured within each fit by wrapping "
-        f"{', '.join(KERNEL_NAMES)} of {KERNEL_MODULE} (instrumentation only; NaN if the "
-        "package no longer has them): kernel per iter = "
+        "The time inside the Numba kernel is what each fit reports in "
+        "decisions_['kernel_seconds'] (the driver's clock around every backend call; "
+        "nothing is patched): kernel per iter = "
         f"(kernel time of fit({iters + 1}) - of fit(1)) / {iters}; setup = fit({iters + 1}) "
         "minus its kernel time (validation, X W0^T, Gram, top eigenvalue, W = W0 + C^T X). "
         f"'by difference' = (fit({iters + 1}) - fit(1)) / {iters}, the estimate without "
