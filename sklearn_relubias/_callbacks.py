@@ -1,9 +1,11 @@
 """scikit-learn callbacks (``sklearn.callback``, scikit-learn >= 1.9), feature-detected.
 
 With callbacks set (``est.set_callbacks(ProgressBar(), ScoringMonitor(...))``)
-a fit runs in at most ``N_CHUNKS`` kernel calls of equal length, and each call
-is one subtask of the fit for the callbacks; the weights are bitwise those of
-a fit without callbacks. On older scikit-learn versions the estimators simply
+a fit reports to them at most ``N_CHUNKS`` times, every ``report_every``
+steps: each stretch of steps is one subtask of the fit for the callbacks. The
+kernel calls inside a stretch stay sized by time (the driver's chunks), so
+Ctrl-C is honoured and no buffer grows with ``max_iter``; the weights are
+bitwise those of a fit without callbacks. On older scikit-learn versions the estimators simply
 have no ``set_callbacks``.
 """
 
@@ -17,9 +19,9 @@ except ImportError:  # pragma: no cover - scikit-learn < 1.9
         """Stand-in for scikit-learn < 1.9, which has no callbacks."""
 
 
-# Kernel calls of a fit with callbacks: at most N_CHUNKS (the progress bar moves
-# in steps of 1% or more), of at least MIN_CHUNK_STEPS steps each, so that the
-# work between two callback calls dwarfs the calls (benchmark case 8).
+# Reports of a fit with callbacks: at most N_CHUNKS (the progress bar moves in
+# steps of 1% or more), at least MIN_CHUNK_STEPS steps apart, so that the work
+# between two callback calls dwarfs the calls (benchmark case 8).
 N_CHUNKS = 100
 MIN_CHUNK_STEPS = 500
 
@@ -44,11 +46,11 @@ class ChunkReporter:
     def __init__(self, estimator, X, y, metadata, max_iter, fitted_attributes):
         self.estimator, self.X, self.y, self.metadata = estimator, X, y, metadata
         self.fitted_attributes = fitted_attributes
-        self.chunk_steps, self.context, self.subtask = None, None, None
+        self.report_every, self.context, self.subtask = None, None, None
         if getattr(estimator, "_skl_callbacks", None):
-            self.chunk_steps = max(math.ceil(max_iter / N_CHUNKS), MIN_CHUNK_STEPS)
+            self.report_every = max(math.ceil(max_iter / N_CHUNKS), MIN_CHUNK_STEPS)
             self.context = estimator._init_callback_context(
-                task_name="fit", max_subtasks=math.ceil(max_iter / self.chunk_steps)
+                task_name="fit", max_subtasks=math.ceil(max_iter / self.report_every)
             )
             self.context.call_on_fit_task_begin(**self._data())
             self._open_subtask()
@@ -66,7 +68,7 @@ class ChunkReporter:
         self.subtask.call_on_fit_task_begin(**self._data())
 
     def __call__(self, progress):
-        """Report one kernel call; return True when a callback asks to stop."""
+        """Report one stretch of steps; return True when a callback asks to stop."""
         if self.estimator.verbose:
             name = type(self.estimator).__name__
             print(f"[{name}] step {progress.n_iter}, loss {progress.loss:.6e}", flush=True)

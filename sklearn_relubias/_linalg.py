@@ -172,11 +172,7 @@ class Spectrum:
         return self._values
 
     def top(self):
-        """``lambda_max(K)``: from the eigenvalues up to ``_DENSE_EIG_MAX``, Lanczos above.
-
-        Above that size the full decomposition is used if it was already
-        computed, which it is only when the minimum-norm program asked for it.
-        """
+        """``lambda_max(K)``: from the eigenvalues up to ``_DENSE_EIG_MAX``, Lanczos above."""
         if self._top is None:
             if self.K.shape[0] <= _DENSE_EIG_MAX:
                 self._top = float(self.eigenvalues()[-1])

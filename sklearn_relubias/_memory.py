@@ -113,7 +113,7 @@ class MemoryPlan:
         return nbytes <= self.budget
 
     def add(self, what, nbytes, advice):
-        """Plan a stage: ``what`` needs ``nbytes``; ``advice`` says what the user can change."""
+        """Plan a stage: ``what`` (a noun phrase) needs ``nbytes``; ``advice``: what to change."""
         self.stages.append({"what": what, "bytes": int(nbytes), "advice": advice})
 
     @property

@@ -74,8 +74,13 @@ class Precomputed:
     Attributes
     ----------
     n_samples : int
+        Number of examples.
     n_gram_products : int
         Times ``K`` was formed from X (0 or 1).
+    n_eigendecompositions : int
+        Full eigendecompositions of ``K`` so far (at most 1).
+    n_lanczos : int
+        Lanczos runs for the top eigenvalue of ``K`` (large ``K`` only).
     n_references : int
         Minimum-norm programs solved on this data set.
 
@@ -106,7 +111,7 @@ class Precomputed:
                     f"got shape {K.shape}."
                 )
             self._set_gram(K)
-        self._spectrum = None
+        self._spectrum_cache = None
         self._references = {}
         self.n_gram_products = 0
         self.n_references = 0
@@ -115,7 +120,7 @@ class Precomputed:
     def n_samples(self):
         return self._gram.shape[0] if self.X is None else self.X.shape[0]
 
-    def has_gram(self):
+    def _has_gram(self):
         """Whether ``K`` is already known (formed or given)."""
         return self._gram is not None
 
@@ -140,13 +145,13 @@ class Precomputed:
         """Lanczos runs for ``lambda_max(K)`` so far."""
         return 0 if self._gram is None else decompositions(self._gram)[1]
 
-    def spectrum(self):
+    def _spectrum(self):
         """Return the :class:`~sklearn_relubias._linalg.Spectrum` of ``K`` (shared by every fit)."""
-        if self._spectrum is None:
-            self._spectrum = Spectrum(self.gram())
-        return self._spectrum
+        if self._spectrum_cache is None:
+            self._spectrum_cache = Spectrum(self.gram())
+        return self._spectrum_cache
 
-    def check_matches(self, X):
+    def _check_matches(self, X):
         """Raise a ValueError unless ``X`` is this data set (shape and squared row norms).
 
         The squared row norms of X are compared with the diagonal of ``K``
@@ -168,7 +173,7 @@ class Precomputed:
                 "gram does not match X: its diagonal differs from the squared row norms."
             )
 
-    def scaled(self, exponent, X):
+    def _scaled(self, exponent, X):
         """Return this data set in internal units: ``X`` is the inputs divided by ``2**exponent``.
 
         Returns self when ``exponent`` is 0; otherwise a new instance holding
@@ -179,7 +184,7 @@ class Precomputed:
         K = None if self._gram is None else np.ldexp(self._gram, -2 * exponent)
         return Precomputed(X, gram=K)
 
-    def reference(self, model, y, *, sample_weight=None, tol=1e-12, dual_coef=True, memory=None):
+    def _reference(self, model, y, *, sample_weight=None, tol=1e-12, dual_coef=True, memory=None):
         """``model``'s minimum-norm reference for targets ``y``, solved once and kept.
 
         A reference kept without coefficients (primal path, ``dual_coef=False``)
@@ -197,7 +202,7 @@ class Precomputed:
                 y,
                 sample_weight=sample_weight,
                 gram=self.gram() if needs_gram else None,
-                spectrum=self.spectrum() if needs_gram else None,
+                spectrum=self._spectrum() if needs_gram else None,
                 tol=tol,
                 dual_coef=dual_coef,
                 memory=memory,
@@ -223,7 +228,7 @@ def as_precomputed(gram_or_data, X):
         )
     else:
         data = gram_or_data
-    data.check_matches(X)
+    data._check_matches(X)
     return data
 
 
@@ -312,8 +317,8 @@ class FitPlan:
         self.X, self.y = scaling.data(X, y)
         self.model = model.with_output_weights(scaling.output_weights(a))
         self.sample_weight, self.tol = sample_weight, tol
-        self.data = data.scaled(scaling.kx, self.X)
-        self._gram_given = self.data.has_gram()
+        self.data = data._scaled(scaling.kx, self.X)
+        self._gram_given = self.data._has_gram()
         self.memory = MemoryPlan()
         dual = learning_rate is not None and self._choose_path(solver, n, d)
         self._needs_reference = reference
@@ -342,7 +347,7 @@ class FitPlan:
             dual = solver == "dual"
         if dual:
             self.memory.add(
-                f"solver='dual' forms the {n} x {n} Gram matrix X X^T, which",
+                f"solver='dual': the {n} x {n} Gram matrix X X^T",
                 need,
                 "use solver='primal' (memory O(n_samples * n_features)) or solver='auto'.",
             )
@@ -357,7 +362,7 @@ class FitPlan:
             weights = self.sample_weight / np.sum(self.sample_weight)
         operator = make_operator(self.X, self.data.gram() if dual else None)
         if dual:
-            lam = weighted_top_eigenvalue(weights, K=operator.gram, spectrum=self.data.spectrum())
+            lam = weighted_top_eigenvalue(weights, K=operator.gram, spectrum=self.data._spectrum())
         else:
             lam = weighted_top_eigenvalue(weights, X=operator.X)
         with np.errstate(over="ignore", invalid="ignore"):  # an overflowing start stops the fit
@@ -379,7 +384,7 @@ class FitPlan:
         if not self._needs_reference:
             raise RuntimeError("This plan did not plan a minimum-norm reference.")
         if self._reference is None or (dual_coef and self._reference.dual_coef is None):
-            self._reference = self.data.reference(
+            self._reference = self.data._reference(
                 self.model,
                 self.y,
                 sample_weight=self.sample_weight,

@@ -348,7 +348,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             record_pattern=self.record_pattern,
             grad_ref=self._grad_ref if warm else None,
             on_chunk=reporter if reporter.active else None,
-            chunk_steps=reporter.chunk_steps,
+            report_every=reporter.report_every,
         )
         self._warn_on_status(res.status, res.n_iter)
         stranded = self._stranded(data, plan, res)
@@ -411,7 +411,10 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         self.output_weights_ = data.model.output_weights
         self.intercept_ = data.intercept
         self.hidden_weights_ = scaling.weights_out(res.hidden_weights)
-        store_dual_coef(self, res.dual_coef, scaling, previous=C_prev)
+        if plan.problem.spec.in_span:  # W = W0 + C^T X: the coefficients mean something
+            store_dual_coef(self, res.dual_coef, scaling, previous=C_prev)
+        else:
+            self.dual_coef_ = None
         self.activation_pattern_ = res.activation_pattern
         self.stranded_indices_ = stranded
         if res.stable_iter or not warm:

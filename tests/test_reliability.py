@@ -6,11 +6,11 @@ import subprocess
 import sys
 import warnings
 
+import _reference
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
-import _reference
 from _reference import gaussian_problem
 from joblib import parallel_config
 from scipy import sparse

@@ -63,8 +63,10 @@ class Progress(NamedTuple):
 
 # Most pattern changes stored when they are recorded (24 MB of int64 rows).
 MAX_RECORDED_CHANGES = 1_000_000
-# Steps of the first chunk; later chunks grow towards CHUNK_SECONDS of work each.
-FIRST_CHUNK = 1000
+# Steps of the first chunk; later chunks grow (at most doubling) towards
+# CHUNK_SECONDS of work each, so that Ctrl-C is honoured within about that long
+# however slow a step is, and buffers are sized by time, not by max_iter.
+FIRST_CHUNK = 1
 CHUNK_SECONDS = 0.2
 
 
@@ -119,7 +121,7 @@ def run_gd(
     record_pattern=False,
     grad_ref=None,
     on_chunk=None,
-    chunk_steps=None,
+    report_every=None,
     first_chunk=None,
 ):
     """Run gradient descent on ``problem`` for at most ``max_iter`` steps.
@@ -139,12 +141,13 @@ def run_gd(
         The gradient norm ``tol`` is relative to; None for the one at the
         initial weights (a warm start passes the one of the cold start).
     on_chunk : callable, default=None
-        Called as ``on_chunk(progress)`` after each backend call, with a
-        :class:`Progress`; returning True stops the run (``Status.STOPPED``
-        unless it had ended already).
-    chunk_steps : int, default=None
-        Steps of every backend call (the last may be shorter); None lets the
-        driver size them (about ``CHUNK_SECONDS`` each).
+        Called as ``on_chunk(progress)`` with a :class:`Progress` after each
+        backend call, or every ``report_every`` steps when that is given;
+        returning True stops the run (``Status.STOPPED`` unless it had ended
+        already).
+    report_every : int, default=None
+        Steps between two calls of ``on_chunk`` (and at the end); the backend
+        calls in between stay sized by time (about ``CHUNK_SECONDS`` each).
     first_chunk : int, default=None
         Steps of the first backend call (``FIRST_CHUNK`` if None); the result
         does not depend on it.
@@ -158,9 +161,12 @@ def run_gd(
     log = _Log(record_pattern, state.P.size)
     g_ref = -1.0 if grad_ref is None else grad_ref
     initial_grad_norm = None
-    budget = min(chunk_steps or first_chunk or FIRST_CHUNK, max_iter)
+    budget = min(first_chunk or FIRST_CHUNK, max_iter)
+    next_report = report_every or 0
     status = Status.MAX_ITER
     while True:
+        if report_every:  # never step past the next report
+            budget = min(budget, next_report - log.n_iter)
         losses, events = log.buffers(budget)
         start = time.perf_counter()
         steps, code, last_change, n_events, g0 = backend.run_chunk(
@@ -174,16 +180,14 @@ def run_gd(
         log.add(losses, events, steps, last_change, n_events)
         status = _ENDED.get(code, status)
         done = code != _backends.BUDGET or log.n_iter == max_iter
-        if on_chunk is not None:
+        if on_chunk is not None and (done or not report_every or log.n_iter == next_report):
+            next_report += report_every or 0
             progress = Progress(log.n_iter, float(losses[steps]), done, state.weights)
             if on_chunk(progress) and not done:
                 status, done = Status.STOPPED, True
         if done:
             break
-        remaining = max_iter - log.n_iter
-        budget = (
-            min(chunk_steps, remaining) if chunk_steps else _next_budget(budget, seconds, remaining)
-        )
+        budget = _next_budget(budget, seconds, max_iter - log.n_iter)
     return GDResult(
         hidden_weights=state.weights(),
         dual_coef=state.C,

@@ -2,10 +2,10 @@
 
 A spec says what the estimators validate (the stable range of
 ``learning_rate``, relative to the curvature bound of the loss on an
-activation region), what a backend needs to know (its kernel code and the
-extra state it carries across steps and chunks) and whether the iterates
-stay in the data span (so that ``dual_coef_`` exists). A new optimizer is a
-new entry here and a branch in the backends that support it.
+activation region) and whether the iterates stay in the data span (so that
+``dual_coef_`` exists). A new optimizer is a new entry here (with the extra
+state it carries across steps, when it has some) and a branch in the
+backends that support it.
 """
 
 from dataclasses import dataclass
@@ -21,23 +21,16 @@ class OptimizerSpec:
     Attributes
     ----------
     name : str
-        The ``optimizer`` value.
-    code : int
-        The backends' code for it.
+        The ``optimizer`` value (the backends dispatch on it).
     learning_rate_range : tuple of float
         Open interval of ``learning_rate`` for which a step within an
         activation region cannot increase the loss.
-    state : tuple of str
-        Names of the extra per-iterate arrays it carries (none for plain
-        gradient descent).
     in_span : bool
         Whether every iterate is ``W0 + C^T X`` (the data-span recursion).
     """
 
     name: str
-    code: int
     learning_rate_range: tuple
-    state: tuple = ()
     in_span: bool = True
 
     def learning_rate_constraint(self):
@@ -48,6 +41,6 @@ class OptimizerSpec:
 #: Plain full-batch gradient descent ``W <- W - eta grad L(W)``: on a region the
 #: loss is a quadratic with curvature at most the bound ``L``, so ``eta L`` in
 #: (0, 2) is stable.
-GD = OptimizerSpec("gd", 0, (0.0, 2.0))
+GD = OptimizerSpec("gd", (0.0, 2.0))
 
 OPTIMIZERS = {spec.name: spec for spec in (GD,)}

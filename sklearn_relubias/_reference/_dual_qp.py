@@ -218,8 +218,8 @@ class DualFactor:
         blocks = -(-n_features // width)
         self.memory.require(  # K, the kept factors and 4 stacked blocks (QR's two copies; case 9)
             8 * n * (4 * (n + min(width, n_features)) + n * (blocks + 2)),
-            f"X is ill-conditioned (cond(X X^T) = {self.cond:.1e}), so the minimum-norm "
-            f"program factors X^T ({n_features} x {n}) by blocks, which",
+            f"The minimum-norm program's factorisation of X^T ({n_features} x {n}, by blocks; "
+            f"X is ill-conditioned, cond(X X^T) = {self.cond:.1e})",
             "subsample the rows, or standardise X so that cond(X X^T) <= 1e4.",
         )
         self.qr = _RowSpaceQR(X)

@@ -115,7 +115,7 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
         fit_time = time.perf_counter() - start
         model = Model.from_params(est.activation, est.output_weights_)
         y_fit = y - est.intercept_  # the targets the network fitted
-        ref = data.reference(model, y_fit, dual_coef=False)  # the estimator's, kept by data
+        ref = data._reference(model, y_fit, dual_coef=False)  # the estimator's, kept by data
         W_star, W = ref.weights, est.hidden_weights_
         key = (model.key(), est.intercept_)
         if key not in least_squares:  # a ReLU construction: NaN for other activations

@@ -204,7 +204,7 @@ def gap_decomposition(estimator, X, y, *, kink_tol=1e-6, gram=None):
         estimator.fit(X, y, gram=data)
     model = Model.from_params(estimator.activation, estimator.output_weights_)
     W, W0, C = estimator.hidden_weights_, estimator.init_hidden_weights_, estimator.dual_coef_
-    ref = data.reference(model, y)
+    ref = data._reference(model, y)
     W_star = ref.weights
     dC = C - ref.dual_coef
 
@@ -405,10 +405,10 @@ def predict_gap(
     a = model.output_weights
     data = as_precomputed(gram_matrix, X)
     K = data.gram()
-    lam = data.spectrum().top()
+    lam = data._spectrum().top()
     n = X.shape[0]
     eta_n = step_size(model, learning_rate, lam)  # eta / n: the step on lambda_max(K / n)
-    ref = data.reference(model, y)
+    ref = data._reference(model, y)
     coef = np.zeros((n, a.shape[0]))
     first = np.zeros((n, a.shape[0]), dtype=bool)
     fitted = np.zeros_like(first)
@@ -502,7 +502,7 @@ def critical_learning_rate(X, *, n_neurons=2, output_weights="balanced", gram_ma
     diag = np.mean(np.diag(K))
     off = K[~np.eye(n, dtype=bool)]
     R = diag**2 / np.mean(off**2)
-    ratio = data.spectrum().top() / diag
+    ratio = data._spectrum().top() / diag
     a2 = float(model.output_weights @ model.output_weights)
     return float(max(a2 / s * ratio * np.sqrt(n / (2 * R)) for _, _, s in _sign_groups(model)))
 
