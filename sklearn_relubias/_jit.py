@@ -15,21 +15,18 @@ Every kernel is compiled with the same options:
 - no ``fastmath``: it would let LLVM assume finite values and break the
   divergence checks.
 
-The cache never breaks a fit
-----------------------------
-A cache file that cannot be read (a truncated, empty or garbage index
-``*.nbi`` or data file ``*.nbc``, e.g. after a crash or a full disk) or a
-cache that cannot be written (read-only, full disk) does not make a fit
-raise: the kernel compiles in memory, with one :class:`NumbaCacheWarning`
-per function and process. A damaged entry is replaced the next time the
-kernel is saved.
+The cache never breaks a fit. A cache file that cannot be read (a
+truncated, empty or garbage index ``*.nbi`` or data file ``*.nbc``, e.g.
+after a crash or a full disk) or a cache that cannot be written (read-only,
+full disk) does not make a fit raise: the kernel compiles in memory, with
+one :class:`NumbaCacheWarning` per function and process. A damaged entry is
+replaced the next time the kernel is saved.
 
-The cache directory must be private to the user
------------------------------------------------
-Numba's index file is a pickle, unpickled before its source stamp is
-checked, and the data files are pickles of machine code that the process
-then runs: whoever can write the cache directory runs code in every later
-fit. So the cache is used only if the function's cache directory (Numba's
+The cache directory must be private to the user. Numba's index file is a
+pickle, unpickled before its source stamp is checked, and the data files
+are pickles of machine code that the process then runs: whoever can write
+the cache directory runs code in every later fit. So the cache is used
+only if the function's cache directory (Numba's
 ``_cache_path``: a folder of ``NUMBA_CACHE_DIR``, or without it the
 package's ``__pycache__`` or Numba's user-wide cache) and each parent up to
 ``NUMBA_CACHE_DIR`` (without it, up to the cache directory's parent) are

@@ -9,9 +9,7 @@ does not fit, and an explicit choice that cannot fit raises
 :class:`~sklearn_relubias.exceptions.InsufficientMemoryError` naming the
 size and the parameter.
 
-The budget
-----------
-By default a fit may plan :data:`BUDGET_FRACTION` (half) of
+The budget: by default a fit may plan :data:`BUDGET_FRACTION` (half) of
 :func:`available_bytes`, the smallest of what these sources say the process
 can still get (:func:`memory_sources`):
 
