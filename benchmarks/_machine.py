@@ -24,14 +24,10 @@ def cpu_model():
 
 
 def total_memory_gib():
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    return int(line.split()[1]) / 2**20
-    except OSError:
-        pass
-    return None
+    from sklearn_relubias._memory import meminfo  # the package's one reader of /proc/meminfo
+
+    total = meminfo("MemTotal")
+    return None if total is None else total / 2**30
 
 
 def _git(*args):

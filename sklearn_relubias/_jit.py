@@ -41,36 +41,21 @@ compile in memory. Point ``NUMBA_CACHE_DIR`` at a directory of your own
 
 import os
 import stat
-import sys
 import threading
-import warnings
 
 import numba
 from numba.core import caching, config
 from numba.core.dispatcher import Dispatcher
 
+from .exceptions import NumbaCacheWarning, warn
+
 _OPTIONS = {"nogil": True, "error_model": "numpy"}
-
-
-class NumbaCacheWarning(RuntimeWarning):
-    """Numba's on-disk cache was not used; the kernel was compiled in memory.
-
-    The cache could not be read or written, or its directory is not private
-    to the user (see :mod:`sklearn_relubias._jit`). Fits are unaffected but
-    the next process compiles again.
-    """
 
 
 _WARNED = set()
 _WARNED_LOCK = threading.Lock()
-
-
-# Frames a cache warning is not attributed to: the package's, Numba's and scikit-learn's
-# fit wrapper, so that it points at the user's call.
-_INTERNAL = tuple(
-    os.path.dirname(os.path.abspath(path)) + os.sep for path in (__file__, numba.__file__)
-)
-_SKLEARN_BASE = os.path.join("sklearn", "base.py")
+# Numba's own frames are not blamed for a cache warning either.
+_NUMBA = os.path.dirname(os.path.abspath(numba.__file__)) + os.sep
 
 
 def _warn_once(key, message):
@@ -79,13 +64,7 @@ def _warn_once(key, message):
         if key in _WARNED:
             return
         _WARNED.add(key)
-    frame, level = sys._getframe(0), 1
-    while frame is not None and (
-        frame.f_code.co_filename.startswith(_INTERNAL)
-        or frame.f_code.co_filename.endswith(_SKLEARN_BASE)
-    ):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, NumbaCacheWarning, stacklevel=level)
+    warn(message, NumbaCacheWarning, skip=(_NUMBA,))
 
 
 class _Untrusted(Exception):

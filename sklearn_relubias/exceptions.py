@@ -33,6 +33,15 @@ class RegionMismatchWarning(UserWarning):
     """
 
 
+class NumbaCacheWarning(RuntimeWarning):
+    """Numba's on-disk cache was not used; the kernel was compiled in memory.
+
+    The cache could not be read or written, or its directory is not private
+    to the user (see the user guide's "Reproducibility"). Fits are
+    unaffected but the next process compiles again.
+    """
+
+
 class InsufficientMemoryError(MemoryError):
     """A square matrix the fit needs would not fit in the memory available.
 
@@ -92,17 +101,19 @@ def quiet(*categories):
         _QUIET.reset(token)
 
 
-def warn(message, category):
+def warn(message, category, *, skip=()):
     """Issue a package warning unless :func:`quiet` silences it, pointing at the caller.
 
     The warning is attributed to the first frame outside this package (and
-    outside scikit-learn's ``fit`` wrapper), i.e. the user's call.
+    outside scikit-learn's ``fit`` wrapper and the folders in ``skip``),
+    i.e. the user's call.
     """
     if any(issubclass(category, c) for c in _QUIET.get()):
         return
+    internal = (_PACKAGE, *skip)
     frame, level = sys._getframe(1), 2  # stacklevel 2 is the frame that called warn
     while frame is not None and (
-        frame.f_code.co_filename.startswith(_PACKAGE)
+        frame.f_code.co_filename.startswith(internal)
         or frame.f_code.co_filename.endswith(_SKLEARN_BASE)
     ):
         frame, level = frame.f_back, level + 1

@@ -30,6 +30,7 @@ def factored_route(X):
         factor.factorise()
     return factor.route
 
+
 TIGHT = dict(tol_gap_abs=1e-13, tol_gap_rel=1e-13, tol_feas=1e-13, tol_ktratio=1e-10)
 FIRM = dict(tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
 

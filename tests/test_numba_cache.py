@@ -84,7 +84,7 @@ os.umask(0o022)
 sys.path.insert(0, {src!r})
 import numba.core.caching as caching
 from numba.core import config
-from sklearn_relubias._jit import NumbaCacheWarning
+from sklearn_relubias.exceptions import NumbaCacheWarning
 
 Files, Locator = caching.IndexDataCacheFile, caching._CacheLocator
 original = Files._open_for_write, Locator.ensure_cache_path
@@ -281,7 +281,7 @@ if {full!r}:
 import numpy as np
 from sklearn_relubias import ShallowReLURegressor
 from sklearn_relubias._gd._backends import _numba
-from sklearn_relubias._jit import NumbaCacheWarning
+from sklearn_relubias.exceptions import NumbaCacheWarning
 
 X, y = np.random.default_rng(0).standard_normal((5, 30)), np.arange(5.0)
 with warnings.catch_warnings(record=True) as caught:
@@ -351,12 +351,13 @@ def test_unknown_numba_cache_internals_mean_no_cache(monkeypatch):
     from numba.core.caching import NullCache
 
     from sklearn_relubias import _jit
+    from sklearn_relubias.exceptions import NumbaCacheWarning
 
     def changed(self, py_func):
         raise AttributeError("'FunctionCache' object has no attribute '_impl'")
 
     monkeypatch.setattr(_jit.SafeFunctionCache, "__init__", changed)
     monkeypatch.setattr(_jit, "_WARNED", set())
-    with pytest.warns(_jit.NumbaCacheWarning, match="kernels compile in memory"):
+    with pytest.warns(NumbaCacheWarning, match="kernels compile in memory"):
         kernel = _jit.jit(lambda a: a + 1)
     assert isinstance(kernel._cache, NullCache) and kernel(1) == 2

@@ -49,11 +49,12 @@ def assert_gap_is_the_ratio(est, X, y):
     """``min_norm_gap_`` is ||W - W*|| / ||W*|| (inf when W* = 0), never another quantity."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnfittableRowsWarning)
-        ref = MinNormReLURegressor(
-            n_neurons=est.n_neurons, output_weights=est.output_weights
-        ).fit(X, y)
+        ref = MinNormReLURegressor(n_neurons=est.n_neurons, output_weights=est.output_weights).fit(
+            X, y
+        )
     expected = _reference.relative_gap(est.hidden_weights_, ref.hidden_weights_)
     np.testing.assert_allclose(est.min_norm_gap_, expected, rtol=1e-6)
+
 
 # (X, y, expected error type, message pattern) -- None means a valid, finite fit.
 BAD_INPUT = {
