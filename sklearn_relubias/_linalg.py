@@ -4,6 +4,8 @@ X may be dense float64, dense float32 (upcast block by block, so no full
 float64 copy is ever made) or a SciPy sparse matrix (never densified).
 """
 
+import threading
+
 import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import LinearOperator, eigsh
@@ -21,8 +23,55 @@ def _blocks(X):
         yield slice(start, start + _BLOCK), X[:, start : start + _BLOCK].astype(np.float64)
 
 
+# Floating-point operations above which a single BLAS/LAPACK call runs where
+# Ctrl-C can reach the caller (about 0.1-1 s of work here).
+INTERRUPTIBLE_FLOPS = 1e9
+
+
+def interruptible(fn, *args, flops=np.inf):
+    """``fn(*args)``, run so that Ctrl-C interrupts the caller within ~0.05 s.
+
+    Python only raises ``KeyboardInterrupt`` between bytecodes, so a single
+    long LAPACK call (an eigendecomposition of a 5000 x 5000 matrix, a Gram
+    product) would hold it for its whole length. Calls of at least
+    ``INTERRUPTIBLE_FLOPS`` run in a helper thread (NumPy releases the GIL in
+    BLAS and LAPACK) while the main thread waits in short slices; on Ctrl-C
+    the caller gets ``KeyboardInterrupt`` at once and the call in progress
+    finishes in the background, its result discarded (the thread is not a
+    daemon: an interpreter exiting meanwhile waits for it rather than tearing
+    the library down under it, which crashes). Smaller calls, and
+    calls from threads other than the main one (which never receive the
+    signal), run directly.
+    """
+    if flops < INTERRUPTIBLE_FLOPS or threading.current_thread() is not threading.main_thread():
+        return fn(*args)
+    out, done = {}, threading.Event()
+
+    def run():
+        try:
+            out["value"] = fn(*args)
+        except BaseException as exc:  # handed to the caller
+            out["error"] = exc
+        finally:
+            done.set()
+
+    # waited on through an Event, not Thread.join: a KeyboardInterrupt inside join's
+    # lock acquire marks a still-running thread as stopped (CPython 3.11), and the
+    # interpreter then hangs at exit
+    threading.Thread(target=run, name="sklearn_relubias-linalg").start()
+    while not done.wait(0.05):
+        pass
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
 def gram(X):
-    """Return ``K = X X^T`` as a dense float64 array."""
+    """Return ``K = X X^T`` as a dense float64 array (interruptible, see :func:`interruptible`)."""
+    return interruptible(_gram, X, flops=2.0 * X.shape[0] ** 2 * X.shape[1])
+
+
+def _gram(X):
     if sparse.issparse(X):
         # row blocks, so that the sparse product (12 bytes per stored entry,
         # up to n^2 of them) never holds more than about _SPARSE_BLOCK entries
@@ -167,7 +216,8 @@ class Spectrum:
         """All eigenvalues of ``K``, ascending (``numpy.linalg.eigvalsh``, once)."""
         if self._values is None:
             n = self.K.shape[0]
-            self._values = np.linalg.eigvalsh(self.K) if n else np.ones(1)
+            values = interruptible(np.linalg.eigvalsh, self.K, flops=4.0 * n**3) if n else None
+            self._values = np.ones(1) if values is None else values
             _count(_DECOMPOSITIONS, self.K)
         return self._values
 

@@ -104,7 +104,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import nnls
 
-from .._linalg import Spectrum, pre_activations, row_norms_sq, span
+from .._linalg import Spectrum, interruptible, pre_activations, row_norms_sq, span
 from .._memory import MemoryPlan
 from ._primal_qp import _BLOCK_ENTRIES, solve_min_norm_primal
 
@@ -224,14 +224,14 @@ class DualFactor:
         )
         self.qr = _RowSpaceQR(X)
         R = self.qr.R  # X = R^T Q^T
-        s = np.linalg.svd(R, compute_uv=False)
+        s = interruptible(np.linalg.svd, R, False, False, flops=4.0 * n**3)
         keep = s > RANK_RTOL * max(X.shape) * (s[0] if s.size else 0.0)
         if np.count_nonzero(keep) == n:
             self.route = "factor"
             self.system = _FactorSystem(R.T)
             return
         if keep.any():
-            U, s, Vt = np.linalg.svd(R.T, full_matrices=False)
+            U, s, Vt = interruptible(np.linalg.svd, R.T, False, flops=12.0 * n**3)
         else:
             U, Vt = np.zeros((n, s.size)), np.zeros((s.size, s.size))
         self._deficient(U, s, Vt, keep)
@@ -360,7 +360,9 @@ def _guarded_gram(factor, y, tol, max_iter):
         if not np.all(np.isfinite(coef)):
             return None
         free = np.flatnonzero(pos | (coef < 0))
-        lam = np.linalg.eigvalsh(K[np.ix_(free, free)]) if free.size else np.ones(1)
+        block = K[np.ix_(free, free)]
+        lam = interruptible(np.linalg.eigvalsh, block, flops=4.0 * free.size**3)
+        lam = lam if free.size else np.ones(1)
     if not (lam[0] > 0 and lam[-1] <= GRAM_COND_LIMIT * lam[0]):
         return None
     weights = span(coef[:, None], X)[0]
@@ -471,7 +473,8 @@ class _RowSpaceQR:
         R = np.zeros((0, n))
         for cols in self.blocks:
             self.factors.append(R)
-            R = np.linalg.qr(self._stacked(R, cols), mode="r")
+            block = self._stacked(R, cols)
+            R = interruptible(np.linalg.qr, block, "r", flops=4.0 * block.shape[0] * n**2)
         self.R = R
 
     @staticmethod
@@ -497,7 +500,10 @@ class _RowSpaceQR:
         w = np.zeros(self.d)
         t = np.asarray(t, dtype=np.float64)
         for cols, R in zip(reversed(self.blocks), reversed(self.factors), strict=True):
-            h, tau = np.linalg.qr(self._stacked(R, cols), mode="raw")
+            block = self._stacked(R, cols)
+            h, tau = interruptible(
+                np.linalg.qr, block, "raw", flops=4.0 * block.shape[0] * self.n**2
+            )
             x = np.zeros(h.shape[1])
             x[: t.size] = t
             for j in range(tau.size - 1, -1, -1):  # Q = H_0 H_1 ... H_{k-1}
@@ -530,7 +536,8 @@ class _GramSystem:
         c = np.zeros_like(b)
         idx = np.flatnonzero(free)
         if idx.size:
-            c[idx] = np.linalg.solve(self.K[np.ix_(idx, idx)], b[idx])
+            block = self.K[np.ix_(idx, idx)]
+            c[idx] = interruptible(np.linalg.solve, block, b[idx], flops=idx.size**3)
         return c, self.K @ c
 
     def fitted(self, c):
@@ -549,7 +556,9 @@ class _FactorSystem:
         v = np.zeros(self.L.shape[1])
         idx = np.flatnonzero(free)
         if idx.size:
-            Q, R = np.linalg.qr(self.L[idx].T)
+            Q, R = interruptible(
+                np.linalg.qr, self.L[idx].T, flops=4.0 * idx.size**2 * self.L.shape[1]
+            )
             u = _solve_lower(R.T, b[idx])
             c[idx] = _solve_upper(R, u)
             v = Q @ u

@@ -94,6 +94,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from .._linalg import interruptible
+
 _EPS = np.finfo(np.float64).eps
 # Entries per dense block of rows (float64): bounds every temporary copy of X
 # to about 4 MB, whatever n_samples.
@@ -341,7 +343,7 @@ class RowOperator:
             # number of the column-equilibrated X, not with column scales
             col = np.sqrt(np.diag(H))
             col[col == 0] = 1.0
-            lam, V = np.linalg.eigh(H / np.outer(col, col))
+            lam, V = interruptible(np.linalg.eigh, H / np.outer(col, col), flops=10.0 * d**3)
             cut = _EPS * max(idx.size, d) * max(lam[-1], 0.0)
             big = lam > cut
             root = np.sqrt(lam[big])
@@ -353,7 +355,8 @@ class RowOperator:
             block[:, :d] = self.X[idx[sl]]
             block[:, d] = b[sl]
             block *= sw[sl, None]
-            R = np.linalg.qr(np.vstack([R, block]), mode="r")
+            stacked = np.vstack([R, block])
+            R = interruptible(np.linalg.qr, stacked, "r", flops=4.0 * stacked.shape[0] * d**2)
         return R[:, :d], R[:, d]
 
 
@@ -370,7 +373,7 @@ def _min_norm_lstsq(op, idx, sw, b):
     Rd, q = op.reduce(idx, sw, b)
     if Rd.shape[0] == 0:
         return np.zeros(d), np.zeros((d, 0))
-    U, sig, Vt = np.linalg.svd(Rd, full_matrices=False)
+    U, sig, Vt = interruptible(np.linalg.svd, Rd, False, flops=12.0 * Rd.shape[0] * d**2)
     rank = int(np.count_nonzero(sig > _EPS * max(idx.size, d) * sig[0]))
     w = Vt[:rank].T @ ((U[:, :rank].T @ q) / sig[:rank])
     return w, Vt[:rank].T
