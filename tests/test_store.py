@@ -236,3 +236,58 @@ def test_a_cell_that_always_kills_its_worker_is_reported_and_the_rest_kept(tmp_p
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT status, n_failed FROM runs").fetchall() == [("incomplete", 1)]
     assert "1 cells failed" in repr(res)
+
+
+@pytest.mark.parametrize("dies", ["once", "always"])
+def test_run_cells_halves_the_lost_cells_until_the_culprit_runs_alone(monkeypatch, dies):
+    """joblib does not say whose worker died: the unfinished cells are halved until the
+    culprit runs alone; it is then retried once, and given up after a second death."""
+    from concurrent.futures import BrokenExecutor
+
+    from sklearn_relubias.experiments import _gap_sweep
+
+    culprit, rounds = 5, []
+
+    def parallel(calls, n_jobs):  # finishes the cells before the culprit, then its worker dies
+        group = [args[0] for _, args, _ in calls]
+        rounds.append(group)
+        for cell in group:
+            if cell == culprit and (dies == "always" or len(rounds) == 1):
+                raise BrokenExecutor("a worker died")
+            yield cell, [{"cell": cell}]
+
+    monkeypatch.setattr(_gap_sweep, "_parallel", parallel)
+    done = []
+    calls = {c: _gap_sweep.delayed(_gap_sweep._cell_task)(c) for c in range(8)}
+    failed = _gap_sweep._run_cells(calls, 2, lambda cell, recs: done.append(cell))
+    if dies == "once":
+        assert failed == {} and sorted(done) == list(range(8))
+        assert rounds == [list(range(8)), [5], [6, 7]]  # halves of the unfinished 5, 6, 7
+    else:
+        assert list(failed) == [culprit] and "a worker died" in failed[culprit]
+        assert sorted(done) == [c for c in range(8) if c != culprit]
+        assert rounds == [list(range(8)), [5], [5], [6, 7]]  # alone twice, then given up
+
+
+def test_sigterm_stops_the_command_cleanly(tmp_path):
+    """SIGTERM used to kill the command on the spot; it now stops like Ctrl-C (exit 130)."""
+    script = (
+        "import os, signal, sys\n"
+        "from sklearn_relubias import _cli\n"
+        "def sweep(*args, **kwargs):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    raise AssertionError('SIGTERM did not stop the sweep')\n"
+        "_cli.gap_sweep = sweep\n"
+        "_cli._compile_kernel = lambda: None\n"
+        "sys.exit(_cli.main(['reproduce', '--quick', '--out', sys.argv[1]]))\n"
+    )
+    package_root = Path(sklearn_relubias.__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        env={**os.environ, "PYTHONPATH": str(package_root)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 130, proc.stderr
+    assert "interrupted" in proc.stderr and "run the same command again to resume" in proc.stderr

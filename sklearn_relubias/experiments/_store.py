@@ -14,6 +14,19 @@ bit, ``-0.0`` included), non-finite floats as their 8 IEEE-754 bytes (NaN
 payload and sign kept), tuples, lists, dicts with string keys, and numeric
 NumPy arrays (dtype, shape, values). NumPy scalars become the Python scalar
 of the same value (``.item()``).
+
+Tables:
+
+- ``meta(key, value)``: ``format``, ``schema_version``, ``created`` and
+  ``arguments``, the canonical JSON of the sweep's arguments (sorted keys),
+  compared key by key with a later call's;
+- ``runs(run, pid, started, ended, status, n_computed, n_failed)``: one row
+  per call; ``status`` is ``'complete'``, ``'incomplete'`` (cells given up)
+  or ``'interrupted'`` (an exception), and stays NULL when the process was
+  killed; ``n_computed`` counts the cells the call computed;
+- ``cells(cell, n_samples, n_features, repeat, run, finished, records)``: one
+  row per finished cell (its index in grid order, its requested sizes and
+  repeat, the run that computed it) with its records as a JSON list.
 """
 
 import json
@@ -247,12 +260,12 @@ class SweepStore:
         with self._transaction():
             # OR IGNORE: another process on the same store may have stored it first (the
             # same records: a cell's records depend on the arguments only), and its stay
-            added = self._conn.execute(
+            self._conn.execute(
                 "INSERT OR IGNORE INTO cells VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (cell, *key, self.run, _now(), text),
-            ).rowcount
-            self._conn.execute(
-                "UPDATE runs SET n_computed = n_computed + ? WHERE run = ?", (added, self.run)
+            )
+            self._conn.execute(  # the cells this call computed, stored or not
+                "UPDATE runs SET n_computed = n_computed + 1 WHERE run = ?", (self.run,)
             )
 
     def records(self, cell):
