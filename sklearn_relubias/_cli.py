@@ -1,7 +1,11 @@
-"""The ``relubias`` command: ``relubias reproduce [--quick] [--out DIR] [--n-jobs N]``."""
+"""The ``relubias`` command: ``relubias reproduce [--quick] [--out DIR] [--n-jobs N] [--fresh]``."""
 
 import argparse
+import os
+import signal
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -12,6 +16,8 @@ from ._shallow import ShallowReLURegressor
 from .datasets import make_high_dim_regression
 from .exceptions import StrandedExampleWarning, quiet
 from .experiments import GapSweepResult, gap_sweep
+from .experiments._files import StagedFiles
+from .experiments._store import StoreError, remove_store
 
 # The headline sweep: single neuron, Gaussian data and labels, zero init.
 FULL = {
@@ -27,6 +33,7 @@ QUICK = {  # d / n >= 12.5 as in FULL: fewer fits stuck above the global minimum
     "n_repeats": 5,
 }
 ESTIMATOR_PARAMS = {"n_neurons": 1, "max_iter": 500_000, "tol": 1e-9}
+STORE = "sweep.sqlite"  # in --out: the finished cells, so that a rerun resumes
 
 
 def _table(result):
@@ -110,7 +117,11 @@ def _gap_over_lr(result):
 _LABELS_SHORT = {"min_norm_gap": "relative gap", "min_norm_distance": "absolute distance"}
 
 
-def _figures(result, out):
+def _figures(result, out, target):
+    """Draw the figures; ``target(final_path)`` gives the file each is saved to.
+
+    Returns the final paths.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -148,7 +159,7 @@ def _figures(result, out):
         "about flat in d."
     )
     paths.append(out / "gap_vs_dimension.png")
-    fig.savefig(paths[-1], dpi=100, bbox_inches="tight")
+    fig.savefig(target(paths[-1]), dpi=100, bbox_inches="tight")
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.6), layout="constrained")
     d_max = max(r["n_features"] for r in ok.records)
@@ -159,7 +170,7 @@ def _figures(result, out):
         ax.set_title(f"d = {d_max}: {_LABELS_SHORT[metric]}", fontsize="medium")
     fig.suptitle(f"{kept}")
     paths.append(out / "gap_vs_learning_rate.png")
-    fig.savefig(paths[-1], dpi=100, bbox_inches="tight")
+    fig.savefig(target(paths[-1]), dpi=100, bbox_inches="tight")
 
     X, y = make_high_dim_regression(20, 2000, random_state=3)
     with quiet(StrandedExampleWarning):  # counted in the table's "stuck" column instead
@@ -168,7 +179,7 @@ def _figures(result, out):
     PatternTimelineDisplay.from_estimator(est, order=np.argsort(y), ax=ax)
     ax.set_title("n=20, d=2000, Gaussian labels, learning_rate=0.1 (examples sorted by y)")
     paths.append(out / "pattern_timeline.png")
-    fig.savefig(paths[-1], dpi=100, bbox_inches="tight")
+    fig.savefig(target(paths[-1]), dpi=100, bbox_inches="tight")
     plt.close("all")
     return paths
 
@@ -187,11 +198,64 @@ def _compile_kernel():
     print(f"ready in {time.perf_counter() - start:.1f} s.", flush=True)
 
 
-def reproduce(quick=False, out="relubias_results", n_jobs=None, random_state=0):
-    """Run the headline sweep, print the table and slopes, write CSV and PNG figures."""
-    grid = QUICK if quick else FULL
+class OutputError(Exception):
+    """``--out`` cannot hold the results, or the results could not be written there.
+
+    ``code`` is the command's exit status: 2 for an unusable ``--out``
+    (found before any work), 1 after the sweep.
+    """
+
+    def __init__(self, message, code=1):
+        super().__init__(message)
+        self.code = code
+
+
+def _output_dir(out):
+    """Create ``out`` and check that a file can be created in it; return it as a Path.
+
+    Run before any work, so that an unwritable folder is found in a second,
+    not after the sweep. Raises :class:`OutputError`.
+    """
+    if not str(out).strip():
+        raise OutputError(
+            "--out is empty; name the folder for the results, e.g. --out relubias_results "
+            "(--out . for the current folder).",
+            code=2,
+        )
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".relubias-write-check-")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as exc:
+        raise OutputError(f"cannot write the results to --out {out}: {exc}", code=2) from None
+    return out
+
+
+def reproduce(quick=False, out="relubias_results", n_jobs=None, random_state=0, fresh=False):
+    """Run the headline sweep, print the table and slopes, write CSV and PNG figures.
+
+    The finished cells are kept in ``out/sweep.sqlite`` as they finish: a
+    rerun with the same arguments resumes (``fresh=True`` discards them and
+    starts over). The CSV and figures are written only once the sweep is
+    complete, each to a temporary file in ``out``, and renamed into place
+    together at the end: an interrupt or a full disk leaves the previous
+    run's files, all of them, and a symlink at an output's name is replaced,
+    never written through.
+
+    Raises
+    ------
+    OutputError
+        If ``out`` is not a writable folder (before any work), cells of the
+        sweep failed (no output is written), or writing the outputs failed
+        (nothing was replaced).
+    """
+    grid = QUICK if quick else FULL
+    out = _output_dir(out)
+    store = out / STORE
+    if fresh:
+        remove_store(store)
     start = time.perf_counter()
     _compile_kernel()
     result = gap_sweep(  # records convergence and stranded examples instead of warning
@@ -203,7 +267,18 @@ def reproduce(quick=False, out="relubias_results", n_jobs=None, random_state=0):
         n_jobs=n_jobs,
         random_state=random_state,
         verbose=1,
+        store=store,
     )
+    if result.failed:
+        cells = ", ".join(
+            f"(n={c['n_samples']}, d={c['n_features']}, repeat={c['repeat']})"
+            for c in result.failed
+        )
+        raise OutputError(
+            f"{len(result.failed)} cells failed, their worker process died twice: {cells}. "
+            f"Nothing was written; the other cells are kept in {store}: run the same command "
+            "again to retry the failed ones."
+        )
     elapsed = time.perf_counter() - start
     print(
         f"\nShallowReLURegressor (one neuron, zero init) vs MinNormReLURegressor, Gaussian "
@@ -233,17 +308,28 @@ def reproduce(quick=False, out="relubias_results", n_jobs=None, random_state=0):
         "Relative gap divided by learning_rate:"
     )
     print(_gap_over_lr(result))
-    csv_path = out / "gap_sweep.csv"
-    result.to_csv(csv_path)
-    written = [csv_path]
+    written = [out / "gap_sweep.csv"]
     try:
-        written += _figures(result, out)
-    except ImportError:
-        print(
-            "\nmatplotlib is not installed: figures skipped (pip install 'sklearn-relubias[plot]')."
-        )
+        with StagedFiles() as staged:  # all renamed into place at the end, or none
+            result.to_csv(staged.temp(written[0]))
+            try:
+                written += _figures(result, out, staged.temp)
+            except ImportError:
+                print(
+                    "\nmatplotlib is not installed: figures skipped "
+                    "(pip install 'sklearn-relubias[plot]')."
+                )
+    except OSError as exc:
+        raise OutputError(
+            f"could not write the results to {out} ({exc}); no file there was replaced. The "
+            f"sweep is kept in {store}: run the same command again to write them."
+        ) from exc
     print("\nWrote " + ", ".join(str(p) for p in written))
     return result
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def main(argv=None):
@@ -260,8 +346,43 @@ def main(argv=None):
     rep.add_argument("--out", default="relubias_results", help="output folder (CSV and PNG)")
     rep.add_argument("--n-jobs", type=int, default=None, help="parallel jobs (joblib)")
     rep.add_argument("--random-state", type=int, default=0, help="seed of the sweep")
+    rep.add_argument(
+        "--fresh",
+        action="store_true",
+        help=f"discard the finished cells kept in OUT/{STORE} and start over (a rerun "
+        "without it resumes)",
+    )
     args = parser.parse_args(argv)
-    reproduce(quick=args.quick, out=args.out, n_jobs=args.n_jobs, random_state=args.random_state)
+    # SIGTERM as Ctrl-C: workers are stopped and the store closed; the finished cells stay.
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
+    try:
+        reproduce(
+            quick=args.quick,
+            out=args.out,
+            n_jobs=args.n_jobs,
+            random_state=args.random_state,
+            fresh=args.fresh,
+        )
+    except OutputError as exc:
+        print(f"relubias: error: {exc}", file=sys.stderr)
+        return exc.code
+    except StoreError as exc:  # the store holds another sweep
+        print(
+            f"relubias: error: {exc}\nrelubias reproduce --fresh discards it and starts over.",
+            file=sys.stderr,
+        )
+        return 2
+    except KeyboardInterrupt:
+        print(
+            f"\nrelubias: interrupted. The finished cells are kept in {Path(args.out) / STORE}; "
+            "run the same command again to resume.",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     return 0
 
 

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from _reference import gaussian_problem
 from joblib import parallel_config
+from joblib._parallel_backends import MultiprocessingBackend
 
 from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
 from sklearn_relubias._metrics import label_sign_least_squares_weights, min_norm_reference
@@ -481,3 +482,107 @@ def test_quiet_sweep_workers_do_not_silence_other_threads():
         main_done.set()
         worker.join()
     assert StrandedExampleWarning not in seen_in_worker
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_samples": [2.7]}, "n_samples must hold positive integers; got 2.7"),
+        ({"n_samples": [10, 2.0]}, "n_samples must hold positive integers; got 2.0"),
+        ({"n_features": [True]}, "n_features must hold positive integers"),
+        ({"n_features": [0, 10]}, "n_features must hold positive integers; got 0"),
+        ({"n_samples": []}, "n_samples is empty"),
+        ({"n_features": [100, 100]}, "n_features holds a size twice"),
+        ({"n_samples": [[5, 6]]}, "n_samples must be an integer or a 1-d sequence"),
+        ({"n_repeats": -1}, "n_repeats"),
+        ({"param_grid": {"n_samples": [5]}}, "cannot sweep 'n_samples'"),
+        ({"param_grid": {"learning_rate": 0.1}}, r"param_grid\['learning_rate'\] must be a list"),
+    ],
+)
+def test_sizes_and_grid_are_validated(kwargs, match):
+    """Nothing is rounded or silently dropped: 2.7 examples was fitted as 2."""
+    args = {"n_samples": 5, "n_features": 10, "n_repeats": 1, "random_state": 0, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        gap_sweep(**args)
+
+
+def test_records_hold_the_fitted_shape_and_the_requested_one():
+    from _sweep_helpers import one_row_short
+
+    res = gap_sweep([6, 8], 40, n_repeats=1, random_state=0, dataset=one_row_short)
+    assert [(r["n_samples"], r["requested_n_samples"]) for r in res.records] == [(5, 6), (7, 8)]
+    assert {(r["n_features"], r["requested_n_features"]) for r in res.records} == {(40, 40)}
+    # a numpy array of sizes is a list of sizes; the values are Python ints
+    (rec,) = gap_sweep(np.array([6]), np.array([40]), n_repeats=1, random_state=0).records
+    assert type(rec["n_samples"]) is int and type(rec["requested_n_features"]) is int
+
+
+def test_n_jobs_is_capped_to_the_cells_and_the_cpus(monkeypatch, capsys):
+    from _sweep_helpers import spy_parallel
+    from joblib import cpu_count
+
+    from sklearn_relubias.experiments import _gap_sweep
+
+    n_cpus = cpu_count()
+    why = f"CPUs: {n_cpus}" if n_cpus < 45 else "cells to compute: 45"
+    assert _gap_sweep._effective_n_jobs(1000, 45) == (
+        min(n_cpus, 45),
+        f"gap_sweep: n_jobs=1000 capped to {min(n_cpus, 45)} workers ({why}).",
+    )
+    assert _gap_sweep._effective_n_jobs(-1, 45)[0] == min(n_cpus, 45)
+    assert _gap_sweep._effective_n_jobs(-1, 1) == (
+        1,
+        None if n_cpus == 1 else "gap_sweep: n_jobs=-1 capped to 1 workers (cells to compute: 1).",
+    )
+    assert _gap_sweep._effective_n_jobs(None, 10) == (1, None)
+    assert _gap_sweep._effective_n_jobs(-n_cpus - 5, 10) == (1, None)  # joblib: at least one
+    with parallel_config(n_jobs=-1):
+        assert _gap_sweep._effective_n_jobs(None, 10)[0] == min(n_cpus, 10)
+    with pytest.raises(ValueError, match="n_jobs == 0"):
+        _gap_sweep._effective_n_jobs(0, 10)
+
+    seen = spy_parallel(monkeypatch)
+    gap_sweep(6, [40, 80], n_repeats=1, random_state=0, n_jobs=1000, verbose=1)
+    assert seen == [min(2, n_cpus)]
+    assert "n_jobs=1000 capped to" in capsys.readouterr().err
+
+
+class FakeRayBackend(MultiprocessingBackend):
+    """Ray's joblib backend derives from this one and, like it, cannot return generators."""
+
+
+def test_a_backend_without_generators_runs_the_sweep(serial, tmp_path):
+    """Ray's backend (as joblib's multiprocessing one) failed: "does not support return_as"."""
+    from joblib import register_parallel_backend
+
+    register_parallel_backend("fake_ray", FakeRayBackend)
+    for backend in ("multiprocessing", "fake_ray"):
+        with parallel_config(backend=backend):
+            res = gap_sweep(**PARAMS, n_jobs=2, store=tmp_path / f"{backend}.sqlite")
+        assert deterministic(res.records) == deterministic(serial.records)
+
+
+def test_to_csv_never_leaves_a_truncated_file_or_writes_through_a_symlink(
+    serial, tmp_path, monkeypatch
+):
+    import csv
+    import errno
+
+    path = tmp_path / "sweep.csv"
+    precious = tmp_path / "precious.txt"
+    precious.write_text("a user's file")
+    path.symlink_to(precious)
+    serial.to_csv(path)  # replaces the link, leaves its target alone
+    assert precious.read_text() == "a user's file" and not path.is_symlink()
+    written = path.read_bytes()
+    assert len(list(csv.DictReader(open(path)))) == len(serial.records)
+
+    def disk_full(self, rows):  # one row reaches the file, then the disk is full
+        self.writerow(rows[0])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(csv.DictWriter, "writerows", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        serial.select(n_samples=8).to_csv(path)
+    assert path.read_bytes() == written  # the previous file, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["precious.txt", "sweep.csv"]

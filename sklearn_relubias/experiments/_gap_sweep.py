@@ -3,11 +3,23 @@
 import csv
 import inspect
 import itertools
+import os
+import sys
 import time
+import warnings
+from collections import Counter
+from concurrent.futures import BrokenExecutor
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, cpu_count, delayed
+from joblib._parallel_backends import (
+    LokyBackend,
+    MultiprocessingBackend,
+    SequentialBackend,
+    ThreadingBackend,
+)
+from joblib.parallel import get_active_backend
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import ParameterGrid
@@ -24,6 +36,8 @@ from .._shallow import ShallowReLURegressor
 from ..datasets import make_high_dim_regression, make_orthogonal_regression, spectrum_stats
 from ..exceptions import StrandedExampleWarning, quiet
 from ..utils._sklearn_compat import Interval, StrOptions, validate_params
+from ._files import StagedFiles
+from ._store import StoreError, SweepStore, dumps, plain
 
 _DATASETS = {"high_dim": make_high_dim_regression, "orthogonal": make_orthogonal_regression}
 
@@ -100,6 +114,12 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
     """
     make = _DATASETS[dataset] if isinstance(dataset, str) else dataset
     X, y, spectrum = _draw(make, n, d, data_seed, dataset_params)
+    shape = {
+        "n_samples": int(X.shape[0]),  # what was fitted, which a callable may change
+        "n_features": int(X.shape[1]),
+        "requested_n_samples": n,
+        "requested_n_features": d,
+    }
     data = Precomputed(X)
     K = data.gram()
     spectrum_cols = _spectrum_columns(spectrum, K)
@@ -127,38 +147,178 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
         W_ls = least_squares[key]
         W_final_ls = active_least_squares_weights(X, W, gram_matrix=K)
         n_stranded = int(model.stranded_examples(y_fit, est.activation_pattern_).size)
-        records.append(
-            {
-                "n_samples": n,
-                "n_features": d,
-                "repeat": repeat,
-                **swept,
-                "min_norm_gap": est.min_norm_gap_,
-                "min_norm_distance": est.min_norm_distance_,
-                "min_norm_norm": float(np.linalg.norm(W_star)),
-                "active_ls_gap": relative_distance(W, W_ls),
-                "active_ls_distance": distance(W, W_ls),
-                "min_norm_to_active_ls": relative_distance(W_ls, W_star),
-                "min_norm_to_active_ls_distance": distance(W_ls, W_star),
-                "final_active_ls_gap": relative_distance(W, W_final_ls),
-                "pattern_stable_iter": est.pattern_stable_iter_,
-                "n_iter": est.n_iter_,
-                "converged": est.decisions_["status"] == "converged",
-                "final_loss": float(est.loss_curve_[-1]),
-                "excess_loss": float(est.loss_curve_[-1]) - model.training_loss(X, y_fit, W_star),
-                "n_stranded": n_stranded,
-                "stuck": n_stranded > 0,
-                "interpolates": ref.interpolates,
-                **spectrum_cols,
-                "fit_time": fit_time,
-            }
-        )
+        record = {
+            **shape,
+            "repeat": repeat,
+            **swept,
+            "min_norm_gap": est.min_norm_gap_,
+            "min_norm_distance": est.min_norm_distance_,
+            "min_norm_norm": float(np.linalg.norm(W_star)),
+            "active_ls_gap": relative_distance(W, W_ls),
+            "active_ls_distance": distance(W, W_ls),
+            "min_norm_to_active_ls": relative_distance(W_ls, W_star),
+            "min_norm_to_active_ls_distance": distance(W_ls, W_star),
+            "final_active_ls_gap": relative_distance(W, W_final_ls),
+            "pattern_stable_iter": est.pattern_stable_iter_,
+            "n_iter": est.n_iter_,
+            "converged": est.decisions_["status"] == "converged",
+            "final_loss": float(est.loss_curve_[-1]),
+            "excess_loss": float(est.loss_curve_[-1]) - model.training_loss(X, y_fit, W_star),
+            "n_stranded": n_stranded,
+            "stuck": n_stranded > 0,
+            "interpolates": ref.interpolates,
+            **spectrum_cols,
+            "fit_time": fit_time,
+        }
+        records.append({k: plain(v) for k, v in record.items()})  # NumPy scalars as Python's
     return records
+
+
+def _cell_task(cell, *args):
+    """Run :func:`_fit_cell` in a worker and return ``(cell, records)``."""
+    return cell, _fit_cell(*args)
 
 
 def _as_list(value, kind=int):
     """Return a scalar or a sequence as a list of ``kind``."""
     return [kind(value)] if isinstance(value, (Integral, Real)) else [kind(v) for v in value]
+
+
+def _sizes(value, name):
+    """Return ``value`` (a positive integer or a sequence of distinct ones) as a list of int.
+
+    Raises a ValueError naming ``name`` for anything else: a float such as
+    ``2.7`` is not rounded, and a bool is not a size.
+    """
+    if np.ndim(value) > 1:
+        raise ValueError(f"{name} must be an integer or a 1-d sequence of integers.")
+    values = [value] if np.ndim(value) == 0 else list(np.asarray(value, dtype=object))
+    if not values:
+        raise ValueError(f"{name} is empty: give at least one size.")
+    for v in values:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, Integral) or v < 1:
+            raise ValueError(f"{name} must hold positive integers; got {v!r}.")
+    if len(set(values)) < len(values):
+        raise ValueError(f"{name} holds a size twice: {[int(v) for v in values]}.")
+    return [int(v) for v in values]
+
+
+# Record columns that name a cell; a swept parameter must not overwrite them.
+_CELL_COLUMNS = (
+    "n_samples",
+    "n_features",
+    "requested_n_samples",
+    "requested_n_features",
+    "repeat",
+)
+
+
+def _grid(param_grid):
+    """``param_grid`` with every value a list of plain values (NumPy scalars as Python's)."""
+    grid = {}
+    for name, values in (param_grid or {}).items():
+        if name in _CELL_COLUMNS:
+            raise ValueError(f"param_grid cannot sweep {name!r}: it is a column of the records.")
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+            raise ValueError(f"param_grid[{name!r}] must be a list of values; got {values!r}.")
+        grid[name] = [plain(v) for v in values]
+    return grid
+
+
+def _dataset_name(dataset):
+    """Return the name a store knows a data set by: a built-in key or a qualified name."""
+    if isinstance(dataset, str):
+        return dataset
+    module = getattr(dataset, "__module__", None) or type(dataset).__module__
+    name = getattr(dataset, "__qualname__", None) or type(dataset).__qualname__
+    return f"{module}.{name}"
+
+
+def _describe(arguments):
+    """Check that a store can hold ``arguments`` (a TypeError naming the one it cannot)."""
+    for name, value in arguments.items():
+        try:
+            dumps(value)
+        except TypeError as exc:
+            raise TypeError(f"gap_sweep(store=...) cannot record {name}: {exc}") from exc
+    return arguments
+
+
+def _effective_n_jobs(n_jobs, n_tasks):
+    """Workers for ``n_tasks`` cells, and a note when fewer than asked for.
+
+    joblib's count for the active backend (None: its default, negative:
+    ``cpu_count() + 1 + n_jobs``), capped to the number of tasks and, on a
+    backend that runs on this machine (loky, multiprocessing, threading), to
+    its CPUs (:func:`joblib.cpu_count`, which respects affinity and cgroup
+    quotas). Cluster backends (Dask, Ray) keep their own count.
+    """
+    backend, default = get_active_backend()
+    requested = n_jobs if n_jobs is not None else default
+    if requested is None:
+        requested = backend.default_n_jobs
+    wanted = backend.effective_n_jobs(requested)
+    cap, why = n_tasks, f"cells to compute: {n_tasks}"
+    local = isinstance(backend, (LokyBackend, ThreadingBackend, SequentialBackend))
+    if (local or type(backend) is MultiprocessingBackend) and cpu_count() < cap:
+        cap, why = cpu_count(), f"CPUs: {cpu_count()}"
+    effective = max(1, min(wanted, cap))
+    note = None
+    if effective < wanted:
+        note = f"gap_sweep: n_jobs={n_jobs} capped to {effective} workers ({why})."
+    return effective, note
+
+
+def _parallel(calls, n_jobs):
+    """Yield ``(cell, records)`` as the cells finish, in any order.
+
+    A backend that cannot return a generator (joblib's ``multiprocessing``,
+    and Ray's, built on it) runs the cells in batches of ``2 n_jobs``, each
+    yielded when it ends.
+    """
+    backend, _ = get_active_backend()
+    if isinstance(backend, SequentialBackend) or backend.supports_return_generator:
+        yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(calls)
+        return
+    size = 2 * n_jobs
+    for start in range(0, len(calls), size):
+        yield from Parallel(n_jobs=n_jobs)(calls[start : start + size])
+
+
+def _run_cells(calls, n_jobs, done, retries=1):
+    """Run ``calls`` (``{cell: delayed call}``); ``done(cell, records)`` as each finishes.
+
+    A worker process that dies (joblib raises a ``BrokenExecutor``, e.g.
+    loky's ``TerminatedWorkerError``) takes down the cells then in flight,
+    and joblib does not say whose worker it was. The finished cells are kept;
+    the unfinished ones are run again, halved until the one that kills its
+    worker runs alone: after ``1 + retries`` deaths alone it is given up.
+    Other exceptions propagate (the cells finished before them are done).
+
+    Returns
+    -------
+    failed : dict
+        Cell to the error of the cells given up.
+    """
+    groups, deaths, failed = [list(calls)], Counter(), {}
+    while groups:
+        group = groups.pop()
+        left = set(group)
+        try:
+            for cell, records in _parallel([calls[c] for c in group], n_jobs):
+                done(cell, records)
+                left.discard(cell)
+        except BrokenExecutor as exc:
+            rest = [c for c in group if c in left]
+            if len(rest) > 1:  # any of them: run each half on its own
+                groups += [rest[len(rest) // 2 :], rest[: len(rest) // 2]]
+            elif rest:
+                deaths[rest[0]] += 1
+                if deaths[rest[0]] > retries:
+                    failed[rest[0]] = f"{type(exc).__name__}: {exc}"
+                else:
+                    groups.append(rest)
+    return failed
 
 
 @validate_params(
@@ -173,6 +333,7 @@ def _as_list(value, kind=int):
         "n_jobs": [Integral, None],
         "random_state": [Interval(Integral, 0, None, closed="left"), None],
         "verbose": ["verbose"],
+        "store": [str, os.PathLike, None],
     },
     prefer_skip_nested_validation=True,
 )
@@ -188,6 +349,7 @@ def gap_sweep(
     n_jobs=None,
     random_state=None,
     verbose=0,
+    store=None,
 ):
     """Fit gradient descent over a grid of problem sizes and measure its implicit bias.
 
@@ -202,19 +364,41 @@ def gap_sweep(
     through joblib (one task per ``(n, d, repeat)``, which draws the data and
     solves the minimum-norm program once for all points of ``param_grid``),
     so ``joblib.parallel_config(backend="dask")`` runs them on a Dask cluster
-    unchanged.
+    unchanged, and a backend that cannot stream results (``"multiprocessing"``,
+    Ray's ``"ray"``) in batches of ``2 n_jobs`` cells.
 
     Seeds come from ``np.random.SeedSequence(random_state)``, one child per
     ``(n, d, repeat)`` in grid order; all points of ``param_grid`` share that
     cell's data and initialisation, and no result depends on ``n_jobs``, the
-    backend or the order in which jobs finish.
+    backend or the order in which jobs finish: the records come out in grid
+    order.
+
+    With ``store``, every finished cell is written to an SQLite file as it
+    finishes (one transaction per cell, in the calling process), so that a
+    sweep killed at any moment keeps its finished cells, and calling
+    ``gap_sweep`` again with the same arguments and store computes only the
+    missing cells and returns the records an uninterrupted run returns (the
+    stored cells' records, ``fit_time`` included, come back exactly). The
+    store also holds the sweep's arguments: ``n_samples``, ``n_features``,
+    ``n_repeats``, ``estimator_params``, ``param_grid``, ``dataset`` (its
+    name; a callable by its module and qualified name only, so a changed
+    body of the same function is **not** detected), ``dataset_params``,
+    ``random_state`` and the package version; a call with other values
+    raises. ``n_jobs`` and ``verbose`` may change between calls.
+
+    A worker process that dies (killed, out of memory, a crash in native
+    code) loses only the cells it was running: the others are kept, and the
+    lost ones are run again, alone, until the culprit is found; a cell whose
+    worker dies twice when it runs alone is given up and listed in
+    :attr:`GapSweepResult.failed`, with a warning (with a store, the next
+    call computes it again).
 
     Parameters
     ----------
     n_samples : int or array-like of int
-        Numbers of examples.
+        Numbers of examples (distinct positive integers).
     n_features : int or array-like of int
-        Dimensions.
+        Dimensions (distinct positive integers).
     n_repeats : int, default=5
         Independent data sets per ``(n, d)``.
     estimator_params : dict, default=None
@@ -231,21 +415,42 @@ def gap_sweep(
         called with ``return_params=True`` and must then return
         ``X, y, params``; the spectrum statistics of the records come from
         ``params['spectrum']`` when present, otherwise from sample estimates
-        (see :class:`GapSweepResult`).
+        (see :class:`GapSweepResult`). The records hold the shape of the
+        ``X`` it returned (``n_samples``, ``n_features``) and the requested
+        one (``requested_n_samples``, ``requested_n_features``).
     dataset_params : dict, default=None
         Extra keyword arguments of the generator (e.g. ``labels``).
     n_jobs : int, default=None
-        Parallel jobs (joblib semantics).
+        Parallel jobs (joblib semantics: None is the backend's default, -1
+        all CPUs), capped to the number of cells to compute and, on a local
+        backend, to :func:`joblib.cpu_count` (more processes than CPUs only
+        add memory and contention); with ``verbose``, a capped request is
+        noted on stderr.
     random_state : int, default=None
         Entropy of the seed sequence; None draws fresh entropy, stored in the
-        result.
+        result. With a store, the entropy is drawn once, when the store is
+        created, and kept in it: a later call with None resumes with it, and
+        a call with another integer raises.
     verbose : int, default=0
         Show a progress bar (tqdm) when positive.
+    store : str or path-like, default=None
+        SQLite file of the sweep's finished cells (created when absent; see
+        above). None keeps nothing until the sweep returns.
 
     Returns
     -------
     GapSweepResult
         One record per fit, with summaries and fitted slopes.
+
+    Raises
+    ------
+    ValueError
+        For an invalid size (a non-integer, zero, a duplicate, an empty
+        list), or a store that holds a sweep with other arguments (the
+        message names them).
+    TypeError
+        With a store, for an argument it cannot record (e.g. an estimator
+        parameter that is an object).
 
     Examples
     --------
@@ -255,32 +460,94 @@ def gap_sweep(
     >>> len(res.records), sorted(res.records[0])[:3]
     (4, ['active_ls_distance', 'active_ls_gap', 'converged'])
     """
-    ns, ds = _as_list(n_samples), _as_list(n_features)
-    grid = list(ParameterGrid(param_grid or {}))
-    seq = np.random.SeedSequence(random_state)
+    ns, ds = _sizes(n_samples, "n_samples"), _sizes(n_features, "n_features")
+    grid_spec = _grid(param_grid)
+    grid = list(ParameterGrid(grid_spec))
+    estimator_params, dataset_params = dict(estimator_params or {}), dict(dataset_params or {})
     cells = list(itertools.product(ns, ds, range(n_repeats)))
-    seeds = [child.generate_state(2) for child in seq.spawn(len(cells))]
-    tasks = [
-        delayed(_fit_cell)(
-            n,
-            d,
-            r,
-            grid,
-            int(s[0]),
-            int(s[1]),
-            dataset,
-            dataset_params or {},
-            estimator_params or {},
-        )
-        for (n, d, r), s in zip(cells, seeds, strict=True)
-    ]
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
-    if verbose:
-        from tqdm.auto import tqdm
+    sweep_store = None
+    if store is not None:
+        from .. import __version__
 
-        results = tqdm(results, total=len(tasks), desc=f"gap_sweep ({len(grid)} fits per cell)")
-    records = [rec for cell in results for rec in cell]
-    return GapSweepResult(records, swept=sorted(grid[0]), entropy=seq.entropy)
+        arguments = {
+            "n_samples": ns,
+            "n_features": ds,
+            "n_repeats": int(n_repeats),
+            "estimator_params": estimator_params,
+            "param_grid": grid_spec,
+            "dataset": _dataset_name(dataset),
+            "dataset_params": dataset_params,
+            "random_state": None if random_state is None else int(random_state),
+            "package_version": __version__,
+        }
+        sweep_store = SweepStore(
+            store, _describe(arguments), lambda: np.random.SeedSequence().entropy
+        )
+        random_state = sweep_store.arguments["random_state"]
+    failed, status = {}, "interrupted"
+    try:
+        seq = np.random.SeedSequence(random_state)
+        seeds = [child.generate_state(2) for child in seq.spawn(len(cells))]
+        kept = {} if sweep_store is None else sweep_store.finished()
+        if any(cells[c] != key for c, key in kept.items()):  # pragma: no cover - a damaged file
+            raise StoreError(f"The store {store} holds cells that are not this sweep's.")
+        if kept and verbose:
+            print(
+                f"gap_sweep: resuming from {store}: {len(kept)} of {len(cells)} cells done.",
+                file=sys.stderr,
+                flush=True,
+            )
+        calls = {
+            c: delayed(_cell_task)(
+                c, n, d, r, grid, int(s[0]), int(s[1]), dataset, dataset_params, estimator_params
+            )
+            for c, ((n, d, r), s) in enumerate(zip(cells, seeds, strict=True))
+            if c not in kept
+        }
+        records, bar = {}, None
+
+        def done(cell, recs):
+            if sweep_store is None:
+                records[cell] = recs
+            else:
+                sweep_store.add(cell, cells[cell], recs)
+            if bar is not None:
+                bar.update(1)
+
+        if calls:
+            n_jobs, note = _effective_n_jobs(n_jobs, len(calls))
+            if verbose:
+                if note:
+                    print(note, file=sys.stderr, flush=True)
+                from tqdm.auto import tqdm
+
+                bar = tqdm(total=len(calls), desc=f"gap_sweep ({len(grid)} fits per cell)")
+            try:
+                failed = _run_cells(calls, n_jobs, done)
+            finally:
+                if bar is not None:
+                    bar.close()
+        if sweep_store is not None:  # every record as stored: a resumed call returns the same
+            records = {c: sweep_store.records(c) for c in sweep_store.finished()}
+        status = "incomplete" if failed else "complete"
+    finally:
+        if sweep_store is not None:
+            sweep_store.close(status, n_failed=len(failed))
+    lost = [
+        {"n_samples": n, "n_features": d, "repeat": r, "error": failed[c]}
+        for c, (n, d, r) in enumerate(cells)
+        if c in failed
+    ]
+    if lost:
+        again = "the next call with this store computes them again" if store else "no records"
+        warnings.warn(
+            f"gap_sweep gave up {len(lost)} of {len(cells)} cells, whose worker process died "
+            f"twice when they ran alone (listed in GapSweepResult.failed): {again}.",
+            UserWarning,
+            stacklevel=2,
+        )
+    ordered = [rec for c in range(len(cells)) for rec in records.get(c, [])]
+    return GapSweepResult(ordered, swept=sorted(grid[0]), entropy=seq.entropy, failed=lost)
 
 
 def _loggable(value):
@@ -309,11 +576,16 @@ class GapSweepResult:
     entropy : int
         Entropy of the seed sequence; ``gap_sweep(..., random_state=entropy)``
         reproduces the records.
+    failed : list of dict, default=()
+        The cells without records (see below).
 
     Attributes
     ----------
     records : list of dict
-        Keys: ``n_samples``, ``n_features``, ``repeat``, the swept parameters,
+        Keys: ``n_samples`` and ``n_features`` (the shape of the fitted
+        ``X``), ``requested_n_samples`` and ``requested_n_features`` (what
+        the data set was asked for; the same unless a callable data set
+        changed it), ``repeat``, the swept parameters,
         and per fit (``W`` gradient descent's weights, ``W*`` the minimum-norm
         solution, ``W_ls`` the label-sign least-squares reference of
         :func:`~sklearn_relubias._metrics.label_sign_least_squares_weights`,
@@ -352,14 +624,22 @@ class GapSweepResult:
           ``(tr Sigma)^2`` and ``tr Sigma^2`` (rows taken as zero-mean; NaN
           for one example) and ``r0`` is NaN.
         - ``fit_time`` (seconds).
+
+        Values are plain Python ``int``, ``float``, ``bool``, ``str`` (and
+        the swept values as given), never NumPy scalars.
     swept : list of str
     entropy : int
+    failed : list of dict
+        The cells :func:`gap_sweep` gave up (their worker process died
+        twice): ``n_samples``, ``n_features`` and ``repeat`` as requested,
+        and ``error``. Empty after a complete sweep.
     """
 
-    def __init__(self, records, swept, entropy):
+    def __init__(self, records, swept, entropy, failed=()):
         self.records = records
         self.swept = list(swept)
         self.entropy = entropy
+        self.failed = list(failed)
 
     @property
     def group_keys(self):
@@ -510,7 +790,8 @@ class GapSweepResult:
         GapSweepResult
         """
         keep = [r for r in self.records if all(r[k] == v for k, v in values.items())]
-        return type(self)(keep, self.swept, self.entropy)
+        lost = [c for c in self.failed if all(c.get(k, v) == v for k, v in values.items())]
+        return type(self)(keep, self.swept, self.entropy, lost)
 
     def to_frame(self):
         """Return the records as a :class:`pandas.DataFrame` (requires pandas)."""
@@ -521,13 +802,21 @@ class GapSweepResult:
         return pd.DataFrame.from_records(self.records)
 
     def to_csv(self, path):
-        """Write the records to a CSV file (no pandas needed)."""
-        with open(path, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(self.records[0]))
+        """Write the records to a CSV file (no pandas needed).
+
+        The file is written under a temporary name in the same folder and
+        renamed over ``path`` once complete: a full disk or an interrupt
+        leaves the previous file (or none), never a truncated one, and a
+        symlink at ``path`` is replaced, not written through.
+        """
+        with StagedFiles() as staged, open(staged.temp(path), "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(self.records[0]) if self.records else [])
             writer.writeheader()
             writer.writerows(self.records)
 
     def __repr__(self):
+        failed = f", {len(self.failed)} cells failed" if self.failed else ""
         return (
-            f"GapSweepResult({len(self.records)} fits, swept={self.swept}, entropy={self.entropy})"
+            f"GapSweepResult({len(self.records)} fits, swept={self.swept}, "
+            f"entropy={self.entropy}{failed})"
         )
