@@ -25,6 +25,7 @@ import hashlib
 import weakref
 
 import numpy as np
+from scipy import sparse
 
 from . import _reference
 from ._gd import OPTIMIZERS, GDProblem, make_operator
@@ -368,6 +369,7 @@ class FitPlan:
         with np.errstate(over="ignore", invalid="ignore"):  # an overflowing start stops the fit
             P0 = pre_activations(self.X, W0) if W0.any() else np.zeros((n, W0.shape[0]))
         return GDProblem(
+            fallback=self._fallback(operator),
             operator=operator,
             output_weights=kernel_array(self.model.output_weights),
             targets=kernel_array(self.y),
@@ -378,6 +380,21 @@ class FitPlan:
             negative_slope=self.model.negative_slope,
             optimizer=OPTIMIZERS[optimizer].name,
         )
+
+    def _fallback(self, operator):
+        """For a Gram-form run, the operator of X itself, if X is known and its copy fits."""
+        X = self.X
+        if operator.form != "gram" or X is None:
+            return None
+        if sparse.issparse(X):
+            copy = 16 * X.nnz  # float64 data and int64 indices
+        elif X.dtype == np.float64 and X.flags.c_contiguous and X.flags.writeable:
+            copy = 0  # used as it is
+        else:
+            copy = 8 * X.shape[0] * X.shape[1]
+        if not self.memory.fits(copy):
+            return None
+        return lambda: make_operator(X)
 
     def reference(self, *, dual_coef=False):
         """Return the minimum-norm reference in internal units (solved on first use, then kept)."""

@@ -395,7 +395,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         """Warn about unfittable rows; return the stranded examples of a converged run."""
         unfittable = data.model.unfittable_rows(data.X, data.y, data.sample_weight)
         warn_if_unfittable(unfittable)
-        if res.status != Status.CONVERGED:  # only a stationary point can strand examples
+        if res.status not in (Status.CONVERGED, Status.FLOOR):  # only stationary points strand
             return np.empty(0, dtype=np.intp)
         stranded = data.model.stranded_examples(plan.y, res.activation_pattern)
         stranded = np.setdiff1d(stranded, unfittable)
@@ -439,6 +439,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         self.decisions_ = {
             **plan.decisions,
             "status": res.status.name.lower(),
+            "handed_over_to_X_at": res.handed_over_at,
             "backend": res.backend,
             "kernel_seconds": res.kernel_seconds,
         }

@@ -11,7 +11,7 @@ loss curve grows with the run instead of being sized by ``max_iter``.
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import NamedTuple
 
@@ -27,9 +27,14 @@ class Status(IntEnum):
     MAX_ITER = 1  # max_iter steps without converging
     NON_FINITE = 2  # the next iterate was not finite; the result is the last finite one
     STOPPED = 3  # on_chunk asked to stop
+    FLOOR = 4  # the gradient reached the Gram matrix's rounding floor, with no X to go on with
 
 
-_ENDED = {_backends.CONVERGED: Status.CONVERGED, _backends.NON_FINITE: Status.NON_FINITE}
+_ENDED = {
+    _backends.CONVERGED: Status.CONVERGED,
+    _backends.NON_FINITE: Status.NON_FINITE,
+    _backends.FLOOR: Status.FLOOR,
+}
 
 
 @dataclass
@@ -50,6 +55,7 @@ class GDResult:
     initial_grad_norm: float
     kernel_seconds: float
     backend: str
+    handed_over_at: int | None
 
 
 class Progress(NamedTuple):
@@ -163,7 +169,7 @@ def run_gd(
     initial_grad_norm = None
     budget = min(first_chunk or FIRST_CHUNK, max_iter)
     next_report = report_every or 0
-    status = Status.MAX_ITER
+    status, handed_over_at = Status.MAX_ITER, None
     while True:
         if report_every:  # never step past the next report
             budget = min(budget, next_report - log.n_iter)
@@ -178,6 +184,14 @@ def run_gd(
             initial_grad_norm = g0
             g_ref = g0 if g_ref < 0.0 else g_ref
         log.add(losses, events, steps, last_change, n_events)
+        if code == _backends.FLOOR and problem.fallback is not None:
+            # the Gram form cannot resolve the gradient below here: go on with X itself,
+            # from the same iterate, so the stop is decided as on the primal path
+            problem = replace(problem, operator=problem.fallback(), fallback=None)
+            start_at = (state.P, state.C, state.weights())
+            backend = _backends.select(problem)
+            state = backend.allocate(problem, start=start_at)
+            handed_over_at, code = log.n_iter, _backends.BUDGET
         status = _ENDED.get(code, status)
         done = code != _backends.BUDGET or log.n_iter == max_iter
         if on_chunk is not None and (done or not report_every or log.n_iter == next_report):
@@ -203,4 +217,5 @@ def run_gd(
         initial_grad_norm=float(g_ref),
         kernel_seconds=log.seconds,
         backend=backend.__name__.rsplit(".", 1)[-1].lstrip("_"),
+        handed_over_at=handed_over_at,
     )

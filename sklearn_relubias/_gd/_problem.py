@@ -87,6 +87,11 @@ class GDProblem:
         ``negative_slope * z`` below (0: ReLU, 1: linear).
     optimizer : str, default='gd'
         A key of :data:`~sklearn_relubias._gd._optimizers.OPTIMIZERS`.
+    fallback : callable, default=None
+        Returns the operator holding X itself, for a Gram-form run whose
+        gradient norm reaches the rounding floor of ``<D, K D>`` (the driver
+        goes on with it); None where X is not known or its float64 copy would
+        not fit in memory.
     """
 
     operator: object
@@ -98,6 +103,7 @@ class GDProblem:
     step_size: float
     negative_slope: float = 0.0
     optimizer: str = "gd"
+    fallback: object = None
 
     @property
     def spec(self):

@@ -5,9 +5,11 @@ A backend is a module with
 - ``supports(form, negative_slope, optimizer) -> bool``: the operator form
   (``'gram'``, ``'dense'``, ``'csr'``), the activation (every activation is
   piecewise linear, given by its negative-side slope) and the optimizer name;
-- ``allocate(problem) -> state``: the per-run state (pre-activations ``P``,
-  coefficients ``C``, weights ``W`` where the form updates them), from a
-  :class:`~sklearn_relubias._gd._problem.GDProblem`;
+- ``allocate(problem, start=None) -> state``: the per-run state
+  (pre-activations ``P``, coefficients ``C``, weights ``W`` where the form
+  updates them), from a :class:`~sklearn_relubias._gd._problem.GDProblem`,
+  at its initial weights or at ``start = (P, C, W)`` (a run handed over
+  from another form);
 - ``run_chunk(state, losses, events, settings) -> (n_steps, code, last_change,
   n_events, g_start)``: at most ``len(losses) - 1`` steps, resuming exactly
   where the previous call stopped, ``code`` one of the status codes below;
@@ -23,6 +25,7 @@ import importlib
 CONVERGED = 0  # ||grad|| <= tol * g_ref
 BUDGET = 1  # took every step this call allowed
 NON_FINITE = 2  # the next iterate was not finite; the state holds the last finite one
+FLOOR = 3  # the Gram form's gradient norm is near its rounding floor and above tol * g_ref
 
 #: Backend modules by name, in order of preference.
 REGISTRY = {"numba": "sklearn_relubias._gd._backends._numba"}

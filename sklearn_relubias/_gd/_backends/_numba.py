@@ -44,9 +44,15 @@ out : tuple of ndarray
     ``(t, i, j)`` for the first ``capacity`` changes of the activation
     pattern ``P > 0`` (step ``t`` of this call); ``(0, 3)`` records none.
 settings : tuple of float
-    ``(eta, tol, g_ref, negative_slope)``: step size; stop when
+    ``(eta, tol, g_ref, negative_slope, k_fro)``: step size; stop when
     ``||grad||_F <= tol * g_ref`` (``g_ref < 0``: the gradient norm at the
-    start of this call); the activation.
+    start of this call); the activation; ``||K||_F`` on the Gram form (0
+    otherwise). On the Gram form ``||grad||^2 = <D, K D>`` is computed with
+    an error up to about ``n eps ||K||_F ||D||_F^2`` (``D`` in the near-null
+    space of a singular ``K``: duplicated rows, centred X): when the computed
+    value falls within 100 times that floor while ``tol * g_ref`` lies below
+    it, the kernel stops with ``FLOOR`` rather than decide what it cannot
+    resolve (the driver goes on with X itself).
 
 The form is read from the arguments' dimensions (``W.ndim``, ``M.ndim``),
 which Numba knows when it compiles: each form compiles to its own
@@ -62,7 +68,9 @@ import numpy as np
 
 from ..._jit import inline, jit
 from ..._linalg import span
-from . import BUDGET, CONVERGED, NON_FINITE
+from . import BUDGET, CONVERGED, FLOOR, NON_FINITE
+
+EPS = np.finfo(np.float64).eps
 
 FORMS = ("gram", "dense", "csr")
 
@@ -111,13 +119,14 @@ def _evaluate(P, model, slope, D, active, events, n_events, t):
 
 @inline
 def _norm(D, S):
-    """``sqrt(<D, S>)``: the Frobenius norm of the gradient."""
+    """``(sqrt(<D, S>), ||D||_F^2)``: the Frobenius norm of the gradient, and D's size."""
     n, m = D.shape
-    sq = 0.0
+    sq, dsq = 0.0, 0.0
     for i in range(n):
         for j in range(m):
             sq += D[i, j] * S[i, j]
-    return np.sqrt(max(sq, 0.0))
+            dsq += D[i, j] * D[i, j]
+    return np.sqrt(max(sq, 0.0)), dsq
 
 
 @inline
@@ -150,7 +159,7 @@ def _axpy(Y, X, alpha):
 @jit
 def descend(M, csr, W, model, state, out, settings):
     """Gradient descent for at most ``len(losses) - 1`` steps (module docstring)."""
-    eta, tol, g_ref, slope = settings
+    eta, tol, g_ref, slope, k_fro = settings
     P, C = state
     losses, events = out
     n, m = P.shape
@@ -176,12 +185,16 @@ def descend(M, csr, W, model, state, out, settings):
         else:
             indices, indptr = csr
             _csr_direction(M, indices, indptr, D, G, S)
-        g = _norm(D, S)
+        g, dsq = _norm(D, S)
         if t == 0:
             g0 = g
             gtol = tol * (g0 if g_ref < 0.0 else g_ref)
         if g <= gtol:
             status = CONVERGED
+            break
+        floor2 = 100.0 * n * EPS * k_fro * dsq  # zero off the Gram form
+        if g * g <= floor2 and gtol * gtol < floor2:
+            status = FLOOR
             break
         if t == losses.shape[0] - 1:
             break
@@ -209,21 +222,30 @@ def descend(M, csr, W, model, state, out, settings):
 
 
 class State:
-    """One run's arrays: the operator's parts, ``P``, ``C`` and ``W`` (updated in place)."""
+    """One run's arrays: the operator's parts, ``P``, ``C`` and ``W`` (updated in place).
 
-    def __init__(self, problem):
+    ``start = (P, C, W)`` resumes a run handed over from another form.
+    """
+
+    def __init__(self, problem, start=None):
         op = problem.operator
         self.problem, self.form = problem, op.form
         no_csr = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+        W = problem.init_weights if start is None else start[2]
+        self.k_fro = 0.0
         if op.form == "gram":
             self.M, self.csr, self.W = op.gram, no_csr, np.empty(0)
+            self.k_fro = float(np.linalg.norm(op.gram))
         elif op.form == "csr":
             self.M, self.csr = op.X.data, (op.X.indices, op.X.indptr)
-            self.W = problem.init_weights.copy()
+            self.W = np.array(W, dtype=np.float64, order="C")
         else:
-            self.M, self.csr, self.W = op.X, no_csr, problem.init_weights.copy()
-        self.P = problem.init_pre_activations.copy()
-        self.C = np.zeros_like(self.P)
+            self.M, self.csr, self.W = op.X, no_csr, np.array(W, dtype=np.float64, order="C")
+        if start is None:
+            self.P = problem.init_pre_activations.copy()
+            self.C = np.zeros_like(self.P)
+        else:
+            self.P, self.C = np.array(start[0], order="C"), np.array(start[1], order="C")
         self.model = (problem.output_weights, problem.targets, problem.weights)
 
     def weights(self):
@@ -236,9 +258,9 @@ class State:
         return self.problem.init_weights + span(self.C, X)
 
 
-def allocate(problem):
-    """Return the state of a run of ``problem``, at its initial weights."""
-    return State(problem)
+def allocate(problem, start=None):
+    """Return the state of a run of ``problem``, at its initial weights or at ``start``."""
+    return State(problem, start)
 
 
 def run_chunk(state, losses, events, settings):
@@ -251,5 +273,5 @@ def run_chunk(state, losses, events, settings):
         state.model,
         (state.P, state.C),
         (losses, events),
-        (eta, tol, g_ref, state.problem.negative_slope),
+        (eta, tol, g_ref, state.problem.negative_slope, state.k_fro),
     )
