@@ -76,6 +76,19 @@ def store_dual_coef(estimator, C, scaling, previous=0.0):
     estimator.dual_coef_ = None if coef is None or previous is None else previous + coef
 
 
+def check_complete_history(estimator):
+    """Raise a ValueError unless the estimator holds its whole pattern history."""
+    if not hasattr(estimator, "pattern_changes_"):
+        raise ValueError("The estimator has no pattern history; fit it with record_pattern=True.")
+    kept, total = len(estimator.pattern_changes_), estimator.n_pattern_changes_
+    if kept != total:
+        raise ValueError(
+            f"pattern_changes_ holds the first {kept} of {total} changes of the activation "
+            "pattern (the recording cap), so the history cannot be rebuilt; fit fewer steps "
+            "(max_iter) or on fewer examples and neurons."
+        )
+
+
 def warn_if_unfittable(rows):
     """Warn once, naming the all-zero rows that make interpolation impossible."""
     if rows.size:

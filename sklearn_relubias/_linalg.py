@@ -232,6 +232,24 @@ class Spectrum:
         return self._top
 
 
+# Rows of X per block when a weighted X^T S X is accumulated (about 4 MB of float64).
+_ROW_BLOCK_ENTRIES = 1 << 19
+
+
+def _weighted_normal_matrix(X, weights):
+    """``X^T diag(weights) X`` (d x d) without a scaled copy of X (blocks of rows)."""
+    if sparse.issparse(X):
+        X = X.tocsr()
+        return np.asarray((X.T @ X.multiply(weights[:, None]).tocsr()).toarray(), dtype=float)
+    n, d = X.shape
+    M = np.zeros((d, d))
+    rows = max(_ROW_BLOCK_ENTRIES // max(d, 1), 1)
+    for start in range(0, n, rows):
+        block = np.asarray(X[start : start + rows], dtype=np.float64)
+        M += block.T @ (block * weights[start : start + rows, None])
+    return M
+
+
 def weighted_top_eigenvalue(weights, *, X=None, K=None, spectrum=None):
     """``lambda_max(X^T diag(weights) X)`` from X (dense or sparse) or from ``K = X X^T``.
 
@@ -257,7 +275,7 @@ def weighted_top_eigenvalue(weights, *, X=None, K=None, spectrum=None):
             return top_eigenvalue(M * weights[0] if uniform else M * np.outer(root, root))
         if uniform:
             return top_eigenvalue(gram(X.T) * weights[0])
-        return top_eigenvalue(gram(scale_rows(X, root).T))
+        return top_eigenvalue(_weighted_normal_matrix(X, weights))
 
     def X_times(v):
         return pre_activations(X, v[None, :])[:, 0]

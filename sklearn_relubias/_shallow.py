@@ -135,7 +135,11 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         ``t - 1`` and ``t``, in order. The pattern of the initial weights is
         ``activation_pattern_`` with every recorded entry toggled once per
         row. At most one million rows are kept (a warning says when more
-        changes happened).
+        changes happened, and the history is then incomplete).
+    n_pattern_changes_ : int
+        Only when ``record_pattern=True``: the number of changes that
+        happened; ``pattern_changes_`` is the whole history exactly when it
+        has that many rows.
     min_norm_gap_ : float
         ``||W - W*||_F / ||W*||_F`` with ``W*`` the hidden weights of
         :class:`MinNormReLURegressor` (same ``n_neurons``,
@@ -324,7 +328,8 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         """
         warm = self.warm_start and hasattr(self, "hidden_weights_")
         if not warm:
-            self.__dict__.pop("pattern_changes_", None)  # not produced by every fit
+            for name in ("pattern_changes_", "n_pattern_changes_"):  # not produced by every fit
+                self.__dict__.pop(name, None)
         data = self._validate_training_data(X, y, sample_weight)
         W_start, C_prev = self._start(data, warm)
         plan = FitPlan(
@@ -446,13 +451,16 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
 
     def _store_pattern_changes(self, res, warm, offset):
         changes = res.pattern_changes + np.array([offset, 0, 0])
+        total = res.n_pattern_changes
         if warm and hasattr(self, "pattern_changes_"):
             changes = np.concatenate([self.pattern_changes_, changes])
-        self.pattern_changes_ = changes
+            total += self.n_pattern_changes_
+        self.pattern_changes_, self.n_pattern_changes_ = changes, total
         if res.n_pattern_changes > len(res.pattern_changes):
             warn(
                 f"The activation pattern changed {res.n_pattern_changes} times; "
-                f"pattern_changes_ keeps the first {len(res.pattern_changes)}.",
+                f"pattern_changes_ keeps the first {len(res.pattern_changes)}, so the history "
+                "is incomplete (timelines and gap_decomposition refuse it).",
                 UserWarning,
             )
 

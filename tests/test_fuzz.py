@@ -220,3 +220,80 @@ def test_fuzz_min_norm_certificate_is_true(params, problem):
         assert np.isfinite(est.kkt_residual_)
         # a small reported residual is a true one (a wrong answer never looks right)
         assert kkt_violation(est, *problem) <= max(100 * est.kkt_residual_, 1e-7)
+
+
+@st.composite
+def small_programs(draw):
+    """Small exact programs: integer X (wide, centred, duplicated or dependent rows), weights.
+
+    Integer inputs and half-integer targets keep every least-squares solution
+    rational and far from the feasibility tolerance.
+    """
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n = draw(st.integers(2, 8))
+    d = draw(st.integers(n, 12))
+    X = rng.integers(-3, 4, (n, d)).astype(float)
+    kind = draw(st.sampled_from(["wide", "centred", "duplicated rows", "dependent rows"]))
+    if kind == "centred":  # rank n - 1, as StandardScaler leaves d > n data
+        X = n * X - X.sum(axis=0)
+    elif kind == "duplicated rows":
+        X[n // 2 :] = X[: n - n // 2]
+    elif kind == "dependent rows":
+        X[-1] = X[0] - 2 * X[1]
+    y = rng.integers(-4, 5, n) / 2.0
+    weights = draw(st.sampled_from([None, "range", "with zeros"]))
+    if weights == "range":
+        weights = 10.0 ** rng.uniform(-12, 12, n)
+    elif weights == "with zeros":
+        weights = rng.uniform(0.5, 2.0, n) * (rng.random(n) < 0.7)
+        weights[0] = 1.0
+    return X, y, weights, draw(st.booleans())
+
+
+def enumerated_min_norm(X, t):
+    """min ||w|| s.t. X_E w = t_E (t > 0), X_I w <= 0 (t <= 0), by trying every active set.
+
+    The minimiser is the minimum-norm solution of its own active equalities,
+    so the smallest feasible one over all subsets B of I (equalities E u B,
+    zero targets on B) is the optimum; None when no subset is feasible.
+    """
+    E, ineq = np.flatnonzero(t > 0), np.flatnonzero(t <= 0)
+    scale = max(1.0, np.max(np.abs(t)))
+    best = None
+    for mask in range(2**ineq.size):
+        B = ineq[[(mask >> k) & 1 == 1 for k in range(ineq.size)]]
+        A = np.concatenate([E, B])
+        target = np.concatenate([t[E], np.zeros(B.size)])
+        w = np.linalg.lstsq(X[A], target, rcond=None)[0] if A.size else np.zeros(X.shape[1])
+        z = X @ w
+        ok = np.all(np.abs(z[A] - target) <= 1e-9 * scale) and np.all(z[ineq] <= 1e-9 * scale)
+        if ok and (best is None or w @ w < best @ best - 1e-12 * scale):
+            best = w
+    return best
+
+
+@FUZZ
+@given(problem=small_programs(), n_neurons=st.sampled_from([1, 2]))
+def test_fuzz_min_norm_equals_exact_enumeration(problem, n_neurons):
+    """Weights of any range, zero weights, intercepts, centred and rank-deficient X."""
+    X, y, sample_weight, intercept = problem
+    est = fit(
+        MinNormReLURegressor,
+        {"n_neurons": n_neurons, "fit_intercept": intercept},
+        X,
+        y,
+        sample_weight,
+    )
+    keep = slice(None) if sample_weight is None else sample_weight > 0
+    feasible = True
+    for sign, u in groups(est):
+        t = sign * (y - est.intercept_)
+        exact = enumerated_min_norm(X[keep], t[keep])
+        if exact is None:
+            feasible = False
+            continue
+        scale = max(np.linalg.norm(exact), 1.0)
+        assert np.linalg.norm(u - exact) <= 1e-8 * scale, (sign, u, exact)
+    assert est.interpolates_ == feasible
+    if feasible:
+        assert est.kkt_residual_ <= 1e-10

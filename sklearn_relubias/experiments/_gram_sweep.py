@@ -28,6 +28,20 @@ def _k_norm(C, K):
     return float(np.sqrt(max(float(np.sum(C * (K @ C))), 0.0)))
 
 
+def _check_gram_matrix(data):
+    """Raise a ValueError unless K is symmetric positive semi-definite (to rounding)."""
+    K = data.gram()
+    scale = float(np.max(np.abs(K), initial=0.0))
+    if np.max(np.abs(K - K.T), initial=0.0) > 1e-12 * scale:
+        raise ValueError("K must be symmetric (a Gram matrix X X^T).")
+    lam = data._spectrum().eigenvalues()
+    if lam[0] < -100 * K.shape[0] * np.finfo(float).eps * max(lam[-1], 0.0):
+        raise ValueError(
+            f"K must be positive semi-definite (a Gram matrix X X^T); its smallest "
+            f"eigenvalue is {lam[0]:.3e}."
+        )
+
+
 @validate_params(
     {
         "K": ["array-like"],
@@ -95,16 +109,18 @@ def gram_gap(K, y, output_weights=(1.0, -1.0), *, learning_rate=0.1, max_iter=10
     y = np.ascontiguousarray(y, dtype=np.float64)
     a = np.ascontiguousarray(output_weights, dtype=np.float64).ravel()
     n = y.shape[0]
+    if y.ndim != 1 or not np.all(np.isfinite(y)):
+        raise ValueError("y must be a 1-d array of finite targets.")
     if np.asarray(K).shape != (n, n):
         raise ValueError(
             f"K must have shape (n_samples, n_samples) = {(n, n)}, got {np.asarray(K).shape}."
         )
     if a.size == 0 or np.any(a == 0) or not np.all(np.isfinite(a)):
         raise ValueError("output_weights must be a non-empty array of finite non-zero values.")
+    data = Precomputed(gram=K)  # checks that K is finite
+    _check_gram_matrix(data)
     model = Model.from_params("relu", a)
-    plan = FitPlan(
-        None, y, model, learning_rate=learning_rate, data=Precomputed(gram=K), reference=True
-    )
+    plan = FitPlan(None, y, model, learning_rate=learning_rate, data=data, reference=True)
     res = run_gd(plan.problem, max_iter=max_iter, tol=tol)
     ref = plan.reference(dual_coef=True)
     K = plan.data.gram()

@@ -25,6 +25,7 @@ from scipy.optimize import lsq_linear
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
+from .._base import check_complete_history
 from .._linalg import pre_activations, span
 from .._model import Model
 from .._plan import as_precomputed, step_size
@@ -208,6 +209,7 @@ def gap_decomposition(estimator, X, y, *, kink_tol=1e-6, gram=None):
     W_star = ref.weights
     dC = C - ref.dual_coef
 
+    check_complete_history(estimator)
     first, ever = _pattern_history(estimator, X.shape[0])
     fittable = model.can_fit(y)
     P, P_star = pre_activations(X, W), pre_activations(X, W_star)

@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from .._base import check_complete_history
 from ..experiments._gap_sweep import quantile_key
 
 _SIZES = ("n_features", "n_samples")
@@ -322,10 +323,7 @@ class PatternTimelineDisplay:
         display : PatternTimelineDisplay
         """
         check_is_fitted(estimator)
-        if not hasattr(estimator, "pattern_changes_"):
-            raise ValueError(
-                "The estimator has no pattern history; fit it with record_pattern=True."
-            )
+        check_complete_history(estimator)
         final = estimator.activation_pattern_
         n_samples, n_neurons = final.shape
         end = estimator.n_iter_ + 1
