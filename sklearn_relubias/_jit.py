@@ -12,8 +12,10 @@ Every kernel is compiled with the same options:
 - ``error_model="numpy"`` so that a division by zero yields ``inf``/``nan``
   instead of raising from inside compiled code: kernels report problems through
   their status code, never through exceptions.
-- no ``fastmath``: it would let LLVM assume finite values and break the
-  divergence checks.
+- ``fastmath={"contract", "reassoc"}`` only: multiply-adds may fuse and sums
+  may be reordered so that loops vectorise (the result is deterministic for a
+  given build and machine), but LLVM may not assume finite values, which the
+  divergence checks need (no ``nnan``/``ninf``).
 
 The cache never breaks a fit. A cache file that cannot be read (a
 truncated, empty or garbage index ``*.nbi`` or data file ``*.nbc``, e.g.
@@ -49,6 +51,9 @@ from numba.core.dispatcher import Dispatcher
 
 from .exceptions import NumbaCacheWarning, warn
 
+# "contract" and "reassoc" let LLVM fuse multiply-adds and vectorise sums
+# (deterministic for a given build and machine); NaN and inf keep their
+# meaning, which the divergence checks need (no "nnan"/"ninf").
 _OPTIONS = {"nogil": True, "error_model": "numpy"}
 
 
@@ -225,6 +230,11 @@ class SafeFunctionCache(caching.FunctionCache):
             self._failed("write", exc, "the kernel stays compiled in memory for this process.")
 
 
+def jit_parallel(func):
+    """:func:`jit` with ``parallel=True``."""
+    return jit(func, parallel=True)
+
+
 def inline(func):
     """Compile ``func`` as a helper inlined into each kernel that calls it (Numba IR).
 
@@ -235,9 +245,13 @@ def inline(func):
     return numba.njit(inline="always")(func)
 
 
-def jit(func):
-    """Compile ``func`` in nopython mode with the package's options and a safe cache."""
-    disp = numba.njit(**_OPTIONS)(func)
+def jit(func, parallel=False):
+    """Compile ``func`` in nopython mode with the package's options and a safe cache.
+
+    ``parallel=True`` turns its ``numba.prange`` loops into loops over Numba's
+    threads (a kernel whose result is made independent of the thread count).
+    """
+    disp = numba.njit(**_OPTIONS, parallel=parallel)(func)
     if isinstance(disp, Dispatcher):  # not the function itself (NUMBA_DISABLE_JIT=1)
         try:
             disp._cache = SafeFunctionCache(disp.py_func)

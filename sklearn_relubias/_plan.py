@@ -388,8 +388,8 @@ class FitPlan:
             return None
         if sparse.issparse(X):
             copy = 16 * X.nnz  # float64 data and int64 indices
-        elif X.dtype == np.float64 and X.flags.c_contiguous and X.flags.writeable:
-            copy = 0  # used as it is
+        elif X.flags.c_contiguous and X.flags.writeable:
+            copy = 0  # used as it is (float32 too)
         else:
             copy = 8 * X.shape[0] * X.shape[1]
         if not self.memory.fits(copy):

@@ -171,9 +171,9 @@ def test_min_norm_gap_definition():
 def test_kernels_compile_only_float64_contiguous():
     """float32, int and Fortran-ordered inputs are normalised before any kernel call.
 
-    The backend has one kernel; each operator form (Gram matrix, dense X, CSR
-    X) compiles exactly one specialisation of it, all in float64 / int64 C
-    layout.
+    The Gram kernel compiles once (float64); the primal kernel once per form:
+    dense float64, dense float32 (kept float32, upcast block by block inside
+    the kernel) and CSR (float64 data); all arrays C-contiguous, indices int64.
     """
     from sklearn_relubias._gd._backends import _numba
 
@@ -190,16 +190,21 @@ def test_kernels_compile_only_float64_contiguous():
         for solver in ("primal", "dual"):
             ShallowReLURegressor(max_iter=5, solver=solver, compute_min_norm_gap=False).fit(Xv, y)
     f, i = "float64", "int64"
-    # M; (indices, indptr); W; model (a, y, w); state (P, C); out (losses, events); settings
-    dtypes = [f, i, i, f, f, f, f, f, f, f, i]
-    sigs = _numba.descend.signatures
-    assert len(sigs) == 3
-    # the forms: (M.ndim, W.ndim) is (2, 1) for the Gram matrix, (2, 2) dense, (1, 2) CSR
-    assert sorted((sig[0].ndim, sig[2].ndim) for sig in sigs) == [(1, 2), (2, 1), (2, 2)]
-    for sig in sigs:
+
+    def dtypes(sig):
         arrays = [t for arg in sig for t in getattr(arg, "types", [arg]) if hasattr(t, "dtype")]
         assert all(t.layout == "C" for t in arrays), sig
-        assert [str(t.dtype) for t in arrays] == dtypes, sig
+        return [str(t.dtype) for t in arrays]
+
+    # K; model (a, y, w); state (P, C); out (losses, events)
+    (gram,) = _numba.gram_descent.signatures
+    assert dtypes(gram) == [f, f, f, f, f, f, f, i]
+    # (X or CSR data, indices, indptr); W; model; state; out
+    primal = sorted(dtypes(sig) for sig in _numba.primal_descent.signatures)
+    tail = [i, i, f, f, f, f, f, f, f, i]
+    assert primal == sorted([[f, *tail], ["float32", *tail], [f, *tail]])
+    forms = sorted(sig[0].types[0].ndim for sig in _numba.primal_descent.signatures)
+    assert forms == [1, 2, 2]  # CSR data, dense float64, dense float32
 
 
 @pytest.mark.nojit

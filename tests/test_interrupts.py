@@ -13,6 +13,7 @@ import pytest
 
 PRELUDE = """
 import os, signal, threading, time, warnings
+signal.signal(signal.SIGINT, signal.default_int_handler)  # even if the parent ignores SIGINT
 import numpy as np
 from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
 warnings.simplefilter("ignore")

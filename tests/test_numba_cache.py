@@ -289,7 +289,7 @@ with warnings.catch_warnings(record=True) as caught:
     est = ShallowReLURegressor(max_iter=50, tol=1e-3, compute_min_norm_gap=False).fit(X, y)
 print(json.dumps({{
     "weights": est.hidden_weights_.tolist(),
-    "hits": sum(_numba.descend.stats.cache_hits.values()),
+    "hits": sum(_numba.gram_descent.stats.cache_hits.values()),
     "warnings": [str(w.message) for w in caught if w.category is NumbaCacheWarning],
 }}))
 """

@@ -230,24 +230,23 @@ def test_overflowing_init_takes_no_step():
 
 @pytest.mark.parametrize("dual", [True, False])
 def test_kernel_stops_at_the_last_finite_iterate(dual):
-    """Data the estimator would rescale, fed to the driver directly: the first step overflows.
-
-    The kernel must keep the last finite iterate (here W0) instead of storing inf/NaN.
+    """A step size far beyond the stable range, fed to the driver directly: the first step
+    overflows. The kernel must keep the last finite iterate (here W0) instead of storing inf/NaN.
     """
     from sklearn_relubias._gd import GDProblem, Status, make_operator, run_gd
     from sklearn_relubias._linalg import gram
 
     X, y = gaussian_problem(6, 20, seed=1)
-    W0 = np.random.default_rng(0).standard_normal((2, 20)) * 1e-120
-    Xb, yb, a = 1e120 * X, 1e100 * y, np.array([1.0, -1.0])
-    problem = GDProblem(  # no rescaling: the driver sees the raw magnitudes
-        operator=make_operator(Xb, gram(Xb) if dual else None),
+    W0 = np.random.default_rng(0).standard_normal((2, 20))
+    a = np.array([1.0, -1.0])
+    problem = GDProblem(  # no plan: the driver sees the raw step
+        operator=make_operator(X, gram(X) if dual else None),
         output_weights=a,
-        targets=yb,
+        targets=y,
         weights=np.full(6, 1.0 / 6),
         init_weights=W0,
-        init_pre_activations=Xb @ W0.T,
-        step_size=0.5 * 6 / (2 * np.linalg.eigvalsh(Xb @ Xb.T)[-1]),
+        init_pre_activations=X @ W0.T,
+        step_size=1e306,
     )
     res = run_gd(problem, max_iter=100, tol=0.0)
     assert res.status == Status.NON_FINITE and res.n_iter == 0

@@ -36,8 +36,9 @@ class GramOperator:
 class DataOperator:
     """X itself, dense or CSR: steps cost ``O(n d m)`` or ``O(nnz m)``.
 
-    Dense X is float64 and C-contiguous; CSR X has float64 data and int64
-    indices and is never densified.
+    Dense X is float64 or float32 (never copied to float64: the kernel upcasts
+    it a block of rows at a time) and C-contiguous; CSR X has float64 data and
+    int64 indices and is never densified.
     """
 
     X: object
@@ -57,6 +58,8 @@ def make_operator(X, K=None):
         X.indices, X.indptr = X.indices.astype(np.int64), X.indptr.astype(np.int64)
         X.data = kernel_array(X.data)
         return DataOperator(X)
+    if X.dtype == np.float32:  # kept float32: the kernel upcasts it block by block
+        return DataOperator(np.require(X, requirements=["C", "W"]))
     return DataOperator(kernel_array(X))
 
 
