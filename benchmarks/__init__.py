@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python -m benchmarks                 # full sizes (~30 min); writes benchmarks/results/
+    python -m benchmarks                 # full sizes (~40 min); writes benchmarks/results/
     python -m benchmarks --quick         # small sizes (a minute or two); writes a temporary dir
     python -m benchmarks --cases 1,4
     python -m benchmarks --allow-dirty   # run from uncommitted changes, outputs marked DIRTY
@@ -50,6 +50,19 @@ Cases
    allocating).
 10. MinNormReLURegressor accuracy vs cond(X) (1 to 1e12) on planted problems
    with a known answer, against the normal equations (cond^2) and lstsq.
+11. Ctrl-C latency: a real SIGINT sent by a fresh child process to itself
+   during a long fit (dual GD, tall primal GD, GD with scikit-learn callbacks,
+   the minimum-norm program in a Gram product or an eigendecomposition):
+   seconds until ``KeyboardInterrupt`` reaches the caller, where it was raised,
+   whether the interrupted refit kept the previous fitted attributes, and the
+   child's return code and total run time (a BLAS/LAPACK call in progress
+   finishes in the background before the process exits).
+12. Rank-deficient and centred inputs: MinNormReLURegressor and a default
+   ShallowReLURegressor fit on X centred by StandardScaler (rank n - 1) vs the
+   same X raw, alternating repeats, with ``decisions_['reference_route']`` and
+   ``kkt_residual_``; duplicated rows (the 'deficient' route) vs the same rows
+   without them; dual vs primal GD with the linear activation on centred X
+   (``decisions_['handed_over_to_X_at']``, ``n_iter_``).
 
 Every timed call gets a warm-up call first (reported separately; cold Numba
 compile and cache-load times are measured in fresh processes by case 5); the

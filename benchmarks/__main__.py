@@ -9,8 +9,10 @@ from pathlib import Path
 
 from . import (
     _accuracy,
+    _centred,
     _chunks,
     _gd_fit,
+    _interrupts,
     _kernel_vs_blas,
     _memory_paths,
     _min_norm_solve,
@@ -73,6 +75,27 @@ FULL = {
         "scale_exponents": list(range(11)),
         "seed": 0,
     },
+    11: {  # (label, path, n, d, SIGINT delay: ms or "gram+MS"): one child process per run
+        "paths": [
+            ("dual GD", "dual", 2000, 20_000, 2000),
+            ("tall primal GD", "tall", 300_000, 50, 2000),
+            ("tall primal GD, later signal", "tall", 300_000, 50, 6000),
+            ("GD + callbacks", "callbacks", 20_000, 20, 2000),
+            ("min-norm, in the Gram product", "min_norm", 4000, 16_000, 1000),
+            ("min-norm, in the eigendecomposition", "min_norm", 3500, 4000, "gram+1000"),
+        ],
+        "repeats": 3,
+        "timeout_s": 300,
+    },
+    12: {
+        "min_norm": (1000, 10_000),
+        "default_fit": (2000, 20_000),
+        "repeats": 3,
+        "fit_repeats": 3,
+        "duplicates": (500, 100, 2000),  # (rows, duplicated rows, d)
+        "linear": (500, 5000),
+        "linear_max_iter": 100_000,
+    },
 }
 
 QUICK = {
@@ -113,6 +136,27 @@ QUICK = {
         "scale_exponents": list(range(11)),
         "seed": 0,
     },
+    11: {
+        "paths": [
+            ("dual GD", "dual", 1000, 10_000, 2000),
+            ("tall primal GD", "tall", 100_000, 50, 2000),
+            ("tall primal GD, later signal", "tall", 100_000, 50, 5000),
+            ("GD + callbacks", "callbacks", 20_000, 20, 2000),
+            ("min-norm, in the Gram product", "min_norm", 3000, 12_000, 1000),
+            ("min-norm, in the eigendecomposition", "min_norm", 3000, 3200, "gram+1000"),
+        ],
+        "repeats": 1,
+        "timeout_s": 300,
+    },
+    12: {
+        "min_norm": (500, 5000),
+        "default_fit": (800, 8000),
+        "repeats": 2,
+        "fit_repeats": 2,
+        "duplicates": (200, 40, 800),
+        "linear": (200, 2000),
+        "linear_max_iter": 100_000,
+    },
 }
 
 CASES = {
@@ -126,6 +170,8 @@ CASES = {
     8: _chunks.run,
     9: _memory_paths.run,
     10: _accuracy.run,
+    11: _interrupts.run,
+    12: _centred.run,
 }
 
 

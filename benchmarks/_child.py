@@ -4,6 +4,7 @@
     python -m benchmarks._child cold_start N D
     python -m benchmarks._child default_fit N D GAP
     python -m benchmarks._child memory_path KIND N D OP AVAILABLE_MB
+    python -m benchmarks._child interrupt PATH N D DELAY
 
 Heavy imports happen inside the functions so that ``cold_start`` can time them.
 """
@@ -140,6 +141,16 @@ def memory_path(kind, n, d, op, available_mb):
     return child_measure(kind, n, d, op, available_mb)
 
 
+def interrupt(path, n, d, delay):
+    """Seconds until a SIGINT sent after ``delay`` reaches the caller of fit (case 11).
+
+    ``delay``: milliseconds, or ``gram+MS`` (see :func:`benchmarks._interrupts.child_measure`).
+    """
+    from benchmarks._interrupts import child_measure
+
+    return child_measure(path, n, d, delay)
+
+
 def _arg(text):
     """A number where the text is one (``"1e4"`` -> 10000), else the text itself."""
     try:
@@ -155,6 +166,7 @@ def main(argv):
         "cold_start": cold_start,
         "default_fit": default_fit,
         "memory_path": memory_path,
+        "interrupt": interrupt,
     }
     try:
         result = commands[command](*map(_arg, args))

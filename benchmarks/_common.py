@@ -24,6 +24,18 @@ class Target:
     met: bool | None  # None: not evaluated (case skipped or failed)
 
 
+def all_pass_target(name, goal, total, failed, *, unit, failed_as):
+    """A target met when none of ``total`` checks failed: ``"k/total unit; failed_as: ..."``.
+
+    ``failed`` lists the name of each failed check (repeats named once).
+    """
+    names = ", ".join(dict.fromkeys(failed))
+    measured = f"{total - len(failed)}/{total} {unit}" + (
+        f"; {failed_as}: {names}" if failed else ""
+    )
+    return Target(name, goal, measured, not failed)
+
+
 @dataclass
 class Section:
     """One printed table: a title, column headers, rows, notes and targets."""
@@ -134,9 +146,10 @@ def gaussian_data(n, d, seed=0):
 class ChildFailed(RuntimeError):
     """A child process exited with an error; ``reason`` is the last line of its stderr."""
 
-    def __init__(self, args, stderr):
+    def __init__(self, args, stderr, returncode=None):
         lines = stderr.strip().splitlines()
         self.reason = lines[-1] if lines else "no error message"
+        self.returncode = returncode
         super().__init__(f"child {args} failed:\n{stderr[-2000:]}")
 
 
@@ -165,7 +178,7 @@ def run_child(args, *, env=None, timeout=3600, memory_limit=None):
         preexec_fn=None if memory_limit is None else limit_memory,
     )
     if proc.returncode != 0:
-        raise ChildFailed(args, proc.stderr)
+        raise ChildFailed(args, proc.stderr, proc.returncode)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
