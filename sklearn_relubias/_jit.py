@@ -54,7 +54,7 @@ from .exceptions import NumbaCacheWarning, warn
 # "contract" and "reassoc" let LLVM fuse multiply-adds and vectorise sums
 # (deterministic for a given build and machine); NaN and inf keep their
 # meaning, which the divergence checks need (no "nnan"/"ninf").
-_OPTIONS = {"nogil": True, "error_model": "numpy"}
+_OPTIONS = {"nogil": True, "error_model": "numpy", "fastmath": {"contract", "reassoc"}}
 
 
 _WARNED = set()

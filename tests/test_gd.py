@@ -6,16 +6,16 @@ from itertools import pairwise
 import _reference as ref
 import numpy as np
 import pytest
-from _reference import gaussian_problem
+from _reference import gaussian_problem, paper_estimator
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+from sklearn_relubias import MinNormReLURegressor
 
 
 def fit_steps(X, y, n_steps, **params):
     """Fit exactly ``n_steps`` steps (tol=0), silencing the expected warning."""
-    est = ShallowReLURegressor(max_iter=n_steps, tol=0.0, compute_min_norm_gap=False, **params)
+    est = paper_estimator(max_iter=n_steps, tol=0.0, compute_min_norm_gap=False, **params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return est.fit(X, y)
@@ -105,7 +105,7 @@ def test_random_init_distribution():
 
 def test_stops_at_tol():
     X, y = gaussian_problem(10, 300, seed=6)
-    est = ShallowReLURegressor(
+    est = paper_estimator(
         n_neurons=2, learning_rate=1.0, tol=1e-8, max_iter=100000, compute_min_norm_gap=False
     ).fit(X, y)
     a = est.output_weights_
@@ -120,7 +120,7 @@ def test_stops_at_tol():
 def test_max_iter_warns():
     X, y = gaussian_problem(10, 300, seed=7)
     with pytest.warns(ConvergenceWarning, match="max_iter=3"):
-        ShallowReLURegressor(max_iter=3, compute_min_norm_gap=False).fit(X, y)
+        paper_estimator(max_iter=3, compute_min_norm_gap=False).fit(X, y)
 
 
 @pytest.mark.filterwarnings("error::UserWarning")  # no stranded example either
@@ -134,7 +134,7 @@ def test_high_dimensional_pattern_settles_at_once(seed):
     """
     X, y = gaussian_problem(20, 20000, seed=seed)
     y = np.sign(y)
-    est = ShallowReLURegressor(n_neurons=1, learning_rate=0.1).fit(X, y)
+    est = paper_estimator(n_neurons=1, learning_rate=0.1).fit(X, y)
     np.testing.assert_array_equal(est.activation_pattern_[:, 0], y > 0)
     assert est.pattern_stable_iter_ <= 2
     assert est.score(X, np.maximum(y, 0)) > 1 - 1e-8
@@ -142,7 +142,7 @@ def test_high_dimensional_pattern_settles_at_once(seed):
 
 def test_balanced_pair_patterns_follow_label_signs():
     X, y = gaussian_problem(20, 20000, seed=9)
-    est = ShallowReLURegressor(n_neurons=2, learning_rate=0.1).fit(X, y)
+    est = paper_estimator(n_neurons=2, learning_rate=0.1).fit(X, y)
     np.testing.assert_array_equal(est.activation_pattern_, np.c_[y > 0, y < 0])
     np.testing.assert_allclose(est.predict(X), y, atol=1e-6)
 
@@ -150,7 +150,7 @@ def test_balanced_pair_patterns_follow_label_signs():
 def test_min_norm_gap_shrinks_with_learning_rate():
     X, y = gaussian_problem(20, 4000, seed=10)
     gaps = [
-        ShallowReLURegressor(n_neurons=1, learning_rate=lr, max_iter=100000).fit(X, y).min_norm_gap_
+        paper_estimator(n_neurons=1, learning_rate=lr, max_iter=100000).fit(X, y).min_norm_gap_
         for lr in (1.0, 0.3, 0.1, 0.03)
     ]
     assert all(g1 > g2 for g1, g2 in pairwise(gaps)), gaps
@@ -158,13 +158,13 @@ def test_min_norm_gap_shrinks_with_learning_rate():
 
 def test_min_norm_gap_definition():
     X, y = gaussian_problem(15, 500, seed=11)
-    est = ShallowReLURegressor(n_neurons=2, learning_rate=0.5).fit(X, y)
+    est = paper_estimator(n_neurons=2, learning_rate=0.5).fit(X, y)
     W_star = MinNormReLURegressor(n_neurons=2).fit(X, y).hidden_weights_
     expected = np.linalg.norm(est.hidden_weights_ - W_star) / np.linalg.norm(W_star)
     np.testing.assert_allclose(est.min_norm_gap_, expected, rtol=1e-10)
-    primal = ShallowReLURegressor(n_neurons=2, learning_rate=0.5, solver="primal").fit(X, y)
+    primal = paper_estimator(n_neurons=2, learning_rate=0.5, solver="primal").fit(X, y)
     np.testing.assert_allclose(primal.min_norm_gap_, expected, rtol=1e-8)
-    assert np.isnan(ShallowReLURegressor(compute_min_norm_gap=False).fit(X, y).min_norm_gap_)
+    assert np.isnan(paper_estimator(compute_min_norm_gap=False).fit(X, y).min_norm_gap_)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -188,7 +188,7 @@ def test_kernels_compile_only_float64_contiguous():
     )
     for Xv in variants:
         for solver in ("primal", "dual"):
-            ShallowReLURegressor(max_iter=5, solver=solver, compute_min_norm_gap=False).fit(Xv, y)
+            paper_estimator(max_iter=5, solver=solver, compute_min_norm_gap=False).fit(Xv, y)
     f, i = "float64", "int64"
 
     def dtypes(sig):
@@ -196,12 +196,12 @@ def test_kernels_compile_only_float64_contiguous():
         assert all(t.layout == "C" for t in arrays), sig
         return [str(t.dtype) for t in arrays]
 
-    # K; model (a, y, w); state (P, C); out (losses, events)
+    # K; model (a, y, w); state (P, C); out (losses, events, recent)
     (gram,) = _numba.gram_descent.signatures
-    assert dtypes(gram) == [f, f, f, f, f, f, f, i]
-    # (X or CSR data, indices, indptr); W; model; state; out
+    assert dtypes(gram) == [f, f, f, f, f, f, f, i, f]
+    # (X or CSR data, indices, indptr); W; model; state (P, C, G, codes, residuals, info); out
     primal = sorted(dtypes(sig) for sig in _numba.primal_descent.signatures)
-    tail = [i, i, f, f, f, f, f, f, f, i]
+    tail = [i, i, f, f, f, f, f, f, f, "uint8", f, f, f, i, f]
     assert primal == sorted([[f, *tail], ["float32", *tail], [f, *tail]])
     forms = sorted(sig[0].types[0].ndim for sig in _numba.primal_descent.signatures)
     assert forms == [1, 2, 2]  # CSR data, dense float64, dense float32
@@ -273,7 +273,7 @@ def test_chunked_runs_equal_one_run_bitwise(solver, sparse_X):
 
 def test_loss_curve_grows_with_the_run_not_with_max_iter():
     X, y = gaussian_problem(10, 300, seed=6)
-    est = ShallowReLURegressor(learning_rate=1.0, tol=1e-8, max_iter=10**12).fit(X, y)
+    est = paper_estimator(learning_rate=1.0, tol=1e-8, max_iter=10**12).fit(X, y)
     assert est.n_iter_ < 10**5
     assert est.loss_curve_.shape == (est.n_iter_ + 1,)
 
@@ -282,19 +282,19 @@ def test_loss_curve_grows_with_the_run_not_with_max_iter():
 def test_precomputed_gram_gives_the_same_fit():
     X, y = gaussian_problem(12, 300, seed=15)
     K = X @ X.T
-    plain = ShallowReLURegressor(learning_rate=0.5).fit(X, y)
-    given = ShallowReLURegressor(learning_rate=0.5).fit(X, y, gram=K)
+    plain = paper_estimator(learning_rate=0.5).fit(X, y)
+    given = paper_estimator(learning_rate=0.5).fit(X, y, gram=K)
     np.testing.assert_array_equal(given.hidden_weights_, plain.hidden_weights_)
     assert given.min_norm_gap_ == plain.min_norm_gap_
     with pytest.raises(ValueError, match="gram does not match X"):
-        ShallowReLURegressor().fit(X, y, gram=K + np.eye(12))
+        paper_estimator().fit(X, y, gram=K + np.eye(12))
     with pytest.raises(ValueError, match=r"shape \(12, 12\)"):
-        ShallowReLURegressor().fit(X, y, gram=K[:5, :5])
+        paper_estimator().fit(X, y, gram=K[:5, :5])
 
 
 def test_min_norm_distance_is_the_absolute_distance():
     X, y = gaussian_problem(15, 500, seed=11)
-    est = ShallowReLURegressor(n_neurons=2, learning_rate=0.5).fit(X, y)
+    est = paper_estimator(n_neurons=2, learning_rate=0.5).fit(X, y)
     W_star = MinNormReLURegressor(n_neurons=2).fit(X, y).hidden_weights_
     expected = np.linalg.norm(est.hidden_weights_ - W_star)
     np.testing.assert_allclose(est.min_norm_distance_, expected, rtol=1e-10)

@@ -28,12 +28,14 @@ class Status(IntEnum):
     NON_FINITE = 2  # the next iterate was not finite; the result is the last finite one
     STOPPED = 3  # on_chunk asked to stop
     FLOOR = 4  # the gradient reached the Gram matrix's rounding floor, with no X to go on with
+    STALLED = 5  # the loss fell by at most loss_tol of itself over the last n_iter_no_change steps
 
 
 _ENDED = {
     _backends.CONVERGED: Status.CONVERGED,
     _backends.NON_FINITE: Status.NON_FINITE,
     _backends.FLOOR: Status.FLOOR,
+    _backends.STALLED: Status.STALLED,
 }
 
 
@@ -124,6 +126,8 @@ def run_gd(
     *,
     max_iter,
     tol,
+    n_iter_no_change=None,
+    loss_tol=0.0,
     record_pattern=False,
     grad_ref=None,
     on_chunk=None,
@@ -140,6 +144,14 @@ def run_gd(
         Maximum number of steps.
     tol : float
         Stop when ``||grad||_F <= tol * ||grad_0||_F``.
+    n_iter_no_change : int, default=None
+        The window rule: stop (``Status.STALLED``) at the first step ``T >=
+        n_iter_no_change`` where the loss fell by at most ``loss_tol`` times
+        ``L[T - n_iter_no_change]`` over the last ``n_iter_no_change`` steps;
+        None: off. Checked at every step inside the kernel, so where it stops
+        does not depend on the chunking.
+    loss_tol : float, default=0.0
+        The relative decrease of the window rule.
     record_pattern : bool, default=False
         Record each change of the activation pattern as a row
         ``(iteration, sample, neuron)`` (at most ``MAX_RECORDED_CHANGES``).
@@ -167,6 +179,8 @@ def run_gd(
     log = _Log(record_pattern, state.P.size)
     g_ref = -1.0 if grad_ref is None else grad_ref
     initial_grad_norm = None
+    window = n_iter_no_change or 0
+    recent = np.empty(max(window, 1))  # the window rule's last losses, carried across chunks
     budget = min(first_chunk or FIRST_CHUNK, max_iter)
     next_report = report_every or 0
     status, handed_over_at = Status.MAX_ITER, None
@@ -175,8 +189,9 @@ def run_gd(
             budget = min(budget, next_report - log.n_iter)
         losses, events = log.buffers(budget)
         start = time.perf_counter()
+        settings = (problem.step_size, tol, g_ref, window, loss_tol, log.n_iter)
         steps, code, last_change, n_events, g0 = backend.run_chunk(
-            state, losses, events, (problem.step_size, tol, g_ref)
+            state, losses, events, recent, settings
         )
         seconds = time.perf_counter() - start
         log.seconds += seconds
@@ -188,6 +203,7 @@ def run_gd(
             # the Gram form cannot resolve the gradient below here: go on with X itself,
             # from the same iterate, so the stop is decided as on the primal path
             problem = replace(problem, operator=problem.fallback(), fallback=None)
+            state.finish()
             start_at = (state.P, state.C, state.weights())
             backend = _backends.select(problem)
             state = backend.allocate(problem, start=start_at)
@@ -202,6 +218,7 @@ def run_gd(
         if done:
             break
         budget = _next_budget(budget, seconds, max_iter - log.n_iter)
+    state.finish()
     return GDResult(
         hidden_weights=state.weights(),
         dual_coef=state.C,

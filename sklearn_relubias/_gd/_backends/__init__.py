@@ -10,11 +10,15 @@ A backend is a module with
   updates them), from a :class:`~sklearn_relubias._gd._problem.GDProblem`,
   at its initial weights or at ``start = (P, C, W)`` (a run handed over
   from another form);
-- ``run_chunk(state, losses, events, settings) -> (n_steps, code, last_change,
-  n_events, g_start)``: at most ``len(losses) - 1`` steps, resuming exactly
-  where the previous call stopped, ``code`` one of the status codes below;
+- ``run_chunk(state, losses, events, recent, settings) -> (n_steps, code,
+  last_change, n_events, g_start)``: at most ``len(losses) - 1`` steps,
+  resuming exactly where the previous call stopped, ``code`` one of the
+  status codes below; ``recent`` holds the run's last losses for the window
+  rule and ``settings = (eta, tol, g_ref, window, loss_tol, t_run)``;
 - the state's ``weights()`` method returns the current hidden weights (a copy),
-  and its ``P`` and ``C`` attributes the pre-activations and coefficients.
+  its ``finish()`` method brings its ``P`` and ``C`` attributes (the
+  pre-activations and coefficients) to the current iterate (the driver calls
+  it before reading them).
 
 The driver imports this registry, never a backend module: backends are
 imported by name when first selected.
@@ -26,6 +30,7 @@ CONVERGED = 0  # ||grad|| <= tol * g_ref
 BUDGET = 1  # took every step this call allowed
 NON_FINITE = 2  # the next iterate was not finite; the state holds the last finite one
 FLOOR = 3  # the Gram form's gradient norm is near its rounding floor and above tol * g_ref
+STALLED = 4  # the loss fell by at most loss_tol of itself over the last `window` steps
 
 #: Backend modules by name, in order of preference.
 REGISTRY = {"numba": "sklearn_relubias._gd._backends._numba"}

@@ -45,17 +45,23 @@ state
     coefficients of the current iterate (the primal kernels recompute ``P``
     from ``W`` and write it back at the end).
 out
-    ``(losses, events)``: ``losses[t]`` the loss after ``t`` steps of this
-    call; ``events`` (capacity, 3), int64 rows ``(t, i, j)`` for the first
-    ``capacity`` changes of the activation pattern ``P > 0``.
+    ``(losses, events, recent)``: ``losses[t]`` the loss after ``t`` steps of
+    this call; ``events`` (capacity, 3), int64 rows ``(t, i, j)`` for the
+    first ``capacity`` changes of the activation pattern ``P > 0``;
+    ``recent`` (window,), in/out: the losses of the last ``window`` steps of
+    the run, ``recent[T % window]`` the one after ``T`` steps (unused when
+    the window rule is off).
 settings
-    ``(eta, tol, g_ref, slope, k_fro, rows)``: step size; stop when
-    ``||grad||_F <= tol * g_ref`` (``g_ref < 0``: the gradient norm at the
-    start of this call); the activation's negative slope; ``||K||_F`` (Gram
-    form: ``||grad||^2 = <D, K D>`` has a rounding floor of about ``n eps
-    ||K||_F ||D||_F^2``; within 100 times it, while ``tol * g_ref`` lies
-    below, the kernel stops with ``FLOOR`` and the driver goes on with X);
-    rows per block (primal).
+    ``(eta, tol, g_ref, slope, k_fro, rows, window, loss_tol, t_run)``: step
+    size; stop when ``||grad||_F <= tol * g_ref`` (``g_ref < 0``: the
+    gradient norm at the start of this call); the activation's negative
+    slope; ``||K||_F`` (Gram form: ``||grad||^2 = <D, K D>`` has a rounding
+    floor of about ``n eps ||K||_F ||D||_F^2``; within 100 times it, while
+    ``tol * g_ref`` lies below, the kernel stops with ``FLOOR`` and the
+    driver goes on with X); rows per block (primal); the window rule: stop
+    with ``STALLED`` after ``T >= window`` steps of the run when
+    ``L[T - window] - L[T] <= loss_tol * L[T - window]`` (``window = 0``:
+    off); the steps the run took before this call.
 
 Each returns ``(n_steps, status, last_change, n_events, g_start)``: steps
 taken, a status code, the last step of this call at which the pattern
@@ -65,12 +71,11 @@ gradient norm at the start.
 
 import numba
 import numpy as np
-from numba import types
 from numba.extending import overload
 
 from ..._jit import inline, jit, jit_parallel
 from ..._linalg import span
-from . import BUDGET, CONVERGED, FLOOR, NON_FINITE
+from . import BUDGET, CONVERGED, FLOOR, NON_FINITE, STALLED
 
 EPS = np.finfo(np.float64).eps
 
@@ -117,6 +122,17 @@ def _stop(g, gtol, floor2, t, budget):
     return -1
 
 
+@inline
+def _stalled(recent, T, loss, window, loss_tol):
+    """Keep the loss after ``T`` steps of the run; whether the window rule stops here."""
+    if window == 0:
+        return False
+    k = T % window
+    before = recent[k]  # the loss after T - window steps
+    recent[k] = loss
+    return T >= window and before - loss <= loss_tol * before
+
+
 # ---------------------------------------------------------------------------
 # The Gram form
 
@@ -156,29 +172,12 @@ def _evaluate(P, model, slope, D, active, events, n_events, t):
 
 @inline
 def _gram_product(K, D, DT, S):
-    """``S = K D`` row by row, four neurons at a time (``DT`` is scratch for ``D^T``)."""
+    """``S = K D`` (``DT`` is scratch for ``D^T``): :func:`_products` on the rows of K."""
     n, m = D.shape
     for k in range(n):
         for j in range(m):
             DT[j, k] = D[k, j]
-    for i in range(n):
-        j = 0
-        while j + 4 <= m:
-            a0 = a1 = a2 = a3 = 0.0
-            for k in range(n):
-                kik = K[i, k]
-                a0 += kik * DT[j, k]
-                a1 += kik * DT[j + 1, k]
-                a2 += kik * DT[j + 2, k]
-                a3 += kik * DT[j + 3, k]
-            S[i, j], S[i, j + 1], S[i, j + 2], S[i, j + 3] = a0, a1, a2, a3
-            j += 4
-        while j < m:
-            acc = 0.0
-            for k in range(n):
-                acc += K[i, k] * DT[j, k]
-            S[i, j] = acc
-            j += 1
+    _products(K, DT, S, 0, n, 0)
 
 
 @inline
@@ -196,9 +195,10 @@ def _inner(D, S):
 @jit
 def gram_descent(K, model, state, out, settings):
     """Gradient descent in the data span, ``P <- P - eta K D`` (module docstring)."""
-    eta, tol, g_ref, slope, k_fro, _ = settings
+    eta, tol, g_ref, slope, k_fro, _, window_f, loss_tol, t_run_f = settings
+    window, t_run = int(window_f), int(t_run_f)
     P, C = state
-    losses, events = out
+    losses, events, recent = out
     n, m = P.shape
     P_out = P  # the loop swaps the current and candidate buffers; the result goes back here
     D, S, DT = np.empty((n, m)), np.empty((n, m)), np.empty((m, n))
@@ -209,6 +209,8 @@ def gram_descent(K, model, state, out, settings):
     losses[0] = loss
     if not np.isfinite(loss):
         return 0, NON_FINITE, 0, 0, np.nan
+    if t_run == 0:
+        _stalled(recent, 0, loss, window, loss_tol)
     t, last_change, n_events = 0, 0, 0
     g0 = gtol = 0.0
     while True:
@@ -236,6 +238,9 @@ def gram_descent(K, model, state, out, settings):
         t += 1
         losses[t] = loss
         last_change = t if changed else last_change
+        if _stalled(recent, t_run + t, loss, window, loss_tol):
+            status = STALLED
+            break
     if t % 2 == 1:  # the final iterate is in the other buffer (a loop: slice copies
         for i in range(n):  # compile slowly)
             for j in range(m):
@@ -247,80 +252,145 @@ def gram_descent(K, model, state, out, settings):
 # The primal forms: one pass over X per step
 
 
-def _float64(block):
-    """``block`` as float64: itself, or an upcast copy of a float32 block."""
-    return np.asarray(block, dtype=np.float64)
+# ---------------------------------------------------------------------------
+# Products with the rows of a matrix, blocked in registers: two rows by four
+# neurons share their loads (the k loops vectorise with "reassoc"); float32 rows
+# are upcast element by element.
 
 
-@overload(_float64, inline="always")
-def _float64_typed(block):
-    """Chosen by type when a kernel compiles: no copy for float64, an upcast for float32."""
-    if block.dtype == types.float64:
-        return lambda block: block
-    return lambda block: block.astype(np.float64)
+@inline
+def _products(A, W, P, i0, i1, offset):
+    """``P[i - offset, j] = <A_i, W_j>`` for rows ``i0 <= i < i1`` of dense A (W is m x d)."""
+    d = A.shape[1]
+    m = W.shape[0]
+    i = i0
+    while i < i1:
+        two = i + 1 < i1
+        i1_ = i + 1 if two else i
+        j = 0
+        while j + 4 <= m:
+            a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = 0.0
+            for k in range(d):
+                x0, x1 = np.float64(A[i, k]), np.float64(A[i1_, k])
+                w0, w1, w2, w3 = W[j, k], W[j + 1, k], W[j + 2, k], W[j + 3, k]
+                a00 += x0 * w0
+                a01 += x0 * w1
+                a02 += x0 * w2
+                a03 += x0 * w3
+                a10 += x1 * w0
+                a11 += x1 * w1
+                a12 += x1 * w2
+                a13 += x1 * w3
+            r = i - offset
+            P[r, j], P[r, j + 1], P[r, j + 2], P[r, j + 3] = a00, a01, a02, a03
+            if two:
+                P[r + 1, j], P[r + 1, j + 1], P[r + 1, j + 2], P[r + 1, j + 3] = a10, a11, a12, a13
+            j += 4
+        while j < m:
+            a0 = a1 = 0.0
+            for k in range(d):
+                a0 += np.float64(A[i, k]) * W[j, k]
+                a1 += np.float64(A[i1_, k]) * W[j, k]
+            P[i - offset, j] = a0
+            if two:
+                P[i - offset + 1, j] = a1
+            j += 1
+        i += 2
 
 
-def _block_pre_activations(X_parts, i0, i1, Wt, Pb):
-    """``Pb = X[i0:i1] W^T`` (``Wt = W^T``, d x m) for dense (BLAS) or CSR X.
+@inline
+def _accumulate(A, D, G, i0, i1, offset):
+    """``G[j] += sum_i D[i - offset, j] A_i`` over rows ``i0 <= i < i1`` of dense A."""
+    d = A.shape[1]
+    m = G.shape[0]
+    i = i0
+    while i < i1:
+        two = i + 1 < i1
+        i1_ = i + 1 if two else i
+        r = i - offset
+        j = 0
+        while j + 4 <= m:
+            d00, d01, d02, d03 = D[r, j], D[r, j + 1], D[r, j + 2], D[r, j + 3]
+            d10 = d11 = d12 = d13 = 0.0
+            if two:
+                d10, d11, d12, d13 = D[r + 1, j], D[r + 1, j + 1], D[r + 1, j + 2], D[r + 1, j + 3]
+            for k in range(d):
+                x0, x1 = np.float64(A[i, k]), np.float64(A[i1_, k])
+                G[j, k] += x0 * d00 + x1 * d10
+                G[j + 1, k] += x0 * d01 + x1 * d11
+                G[j + 2, k] += x0 * d02 + x1 * d12
+                G[j + 3, k] += x0 * d03 + x1 * d13
+            j += 4
+        while j < m:
+            d0 = D[r, j]
+            d1 = D[r + 1, j] if two else 0.0
+            for k in range(d):
+                G[j, k] += np.float64(A[i, k]) * d0 + np.float64(A[i1_, k]) * d1
+            j += 1
+        i += 2
+
+
+def _block_pre_activations(X_parts, i0, i1, W, Pb):
+    """``Pb = X[i0:i1] W^T`` (W is m x d) for dense or CSR X.
 
     (Plain Python, used with ``NUMBA_DISABLE_JIT=1``; compiled kernels use
     the typed versions below.)
     """
     data, indices, indptr = X_parts
     if data.ndim == 2:
-        Pb[:] = np.asarray(data[i0:i1], dtype=np.float64) @ Wt
+        Pb[:] = np.asarray(data[i0:i1], dtype=np.float64) @ W.T
     else:
         for ii in range(i1 - i0):
             lo, hi = indptr[i0 + ii], indptr[i0 + ii + 1]
-            Pb[ii] = data[lo:hi] @ Wt[indices[lo:hi]]
+            Pb[ii] = W[:, indices[lo:hi]] @ data[lo:hi]
 
 
 def _block_gradient(X_parts, i0, i1, Db, Gb):
-    """``Gb = X[i0:i1]^T Db`` (d x m): the block's part of the gradient, transposed.
+    """``Gb = Db^T X[i0:i1]`` (m x d): the block's part of the gradient.
 
     (Plain Python, used with ``NUMBA_DISABLE_JIT=1``.)
     """
     data, indices, indptr = X_parts
     if data.ndim == 2:
-        Gb[:] = np.asarray(data[i0:i1], dtype=np.float64).T @ Db
+        Gb[:] = Db.T @ np.asarray(data[i0:i1], dtype=np.float64)
     else:
         Gb[:] = 0.0
         for ii in range(i1 - i0):
             lo, hi = indptr[i0 + ii], indptr[i0 + ii + 1]
-            Gb[indices[lo:hi]] += np.outer(data[lo:hi], Db[ii])
+            Gb[:, indices[lo:hi]] += np.outer(Db[ii], data[lo:hi])
 
 
-@overload(_block_pre_activations, inline="always")
-def _block_pre_activations_typed(X_parts, i0, i1, Wt, Pb):
+@overload(_block_pre_activations)
+def _block_pre_activations_typed(X_parts, i0, i1, W, Pb):
     """Return the dense or the CSR version, chosen by the type of X at compile time."""
     if X_parts[0].ndim == 2:
 
-        def dense(X_parts, i0, i1, Wt, Pb):
-            np.dot(_float64(X_parts[0][i0:i1]), Wt, Pb)  # float32 X: upcast by block
+        def dense(X_parts, i0, i1, W, Pb):
+            _products(X_parts[0], W, Pb, i0, i1, i0)
 
         return dense
 
-    def csr(X_parts, i0, i1, Wt, Pb):
+    def csr(X_parts, i0, i1, W, Pb):
         data, indices, indptr = X_parts
-        m = Wt.shape[1]
+        m = W.shape[0]
         for ii in range(i1 - i0):
             for j in range(m):
-                Pb[ii, j] = 0.0
-            for q in range(indptr[i0 + ii], indptr[i0 + ii + 1]):
-                k, v = indices[q], data[q]
-                for j in range(m):
-                    Pb[ii, j] += v * Wt[k, j]
+                acc = 0.0
+                for q in range(indptr[i0 + ii], indptr[i0 + ii + 1]):
+                    acc += data[q] * W[j, indices[q]]
+                Pb[ii, j] = acc
 
     return csr
 
 
-@overload(_block_gradient, inline="always")
+@overload(_block_gradient)
 def _block_gradient_typed(X_parts, i0, i1, Db, Gb):
     """Return the dense or the CSR version, chosen by the type of X at compile time."""
     if X_parts[0].ndim == 2:
 
         def dense(X_parts, i0, i1, Db, Gb):
-            np.dot(_float64(X_parts[0][i0:i1]).T, Db, Gb)
+            Gb[:, :] = 0.0
+            _accumulate(X_parts[0], Db, Gb, i0, i1, i0)
 
         return dense
 
@@ -332,67 +402,62 @@ def _block_gradient_typed(X_parts, i0, i1, Db, Gb):
             for q in range(indptr[i0 + ii], indptr[i0 + ii + 1]):
                 k, v = indices[q], data[q]
                 for j in range(m):
-                    Gb[k, j] += v * Db[ii, j]
+                    Gb[j, k] += v * Db[ii, j]
 
     return csr
 
 
 @inline
-def _pass(X_parts, Wt, model, slope, codes, rs, now, lag, eta, C, Gparts, sums, rows):
-    """One pass over X at the weights ``Wt``: loss, pattern, coefficients and gradient parts.
+def _pass(X_parts, W, model, slope, codes, rs, now, lag, eta, C, Gparts, sums, rows):
+    """One pass over X at the weights ``W``: loss, pattern, coefficients and gradient parts.
 
     Writes the residuals ``rs[now]`` and codes ``codes[now]`` (bit 0:
     ``p > 0``, bit 1: ``p >= 0``), each block's gradient part into
-    ``Gparts[b]`` and its loss into ``sums[b, 0]``, its count of pattern
-    changes against ``codes[now - 1]`` into ``sums[b, 1]`` and whether a
-    pre-activation was not finite into ``sums[b, 2]``. When ``lag >= 0``,
-    ``C -= eta D`` with the coefficients ``D`` of ``codes[lag]``, ``rs[lag]``.
-    Returns ``(loss, changes)``: nan when a pre-activation was not finite, and
-    the number of pattern entries that changed.
+    ``Gparts[b]`` (m x d), its loss into ``sums[b, 0]`` and its count of
+    pattern changes against ``codes[now - 1]`` into ``sums[b, 1]``. When
+    ``lag >= 0``, ``C -= eta D`` with the coefficients ``D`` of
+    ``codes[lag]``, ``rs[lag]``. Returns ``(loss, changes)``: the loss is not
+    finite when a pre-activation is not, and ``changes`` counts the pattern
+    entries that changed.
     """
     a, y, w = model
     n, m = C.shape
-    previous = (now + 2) % 3
+    code_now, code_before, rs_now = codes[now], codes[(now + 2) % 3], rs[now]
     for b in numba.prange(Gparts.shape[0]):
         i0 = b * rows
         i1 = min(i0 + rows, n)
         Pb = np.empty((i1 - i0, m))
         Db = np.empty((i1 - i0, m))
-        _block_pre_activations(X_parts, i0, i1, Wt, Pb)
-        block_loss, block_changes, block_bad = 0.0, 0.0, 0.0
+        _block_pre_activations(X_parts, i0, i1, W, Pb)
+        block_loss, block_changes = 0.0, 0
         for ii in range(i1 - i0):
             i = i0 + ii
             if lag >= 0:
                 wr_lag = w[i] * rs[lag, i]
                 for j in range(m):
-                    g = 1.0 if codes[lag, i, j] & 2 else slope
-                    C[i, j] -= eta * (wr_lag * a[j] * g)
+                    C[i, j] -= eta * (wr_lag * a[j] * (1.0 if codes[lag, i, j] & 2 else slope))
             r, wr = _row(Pb[ii], a, y[i], w[i], slope)
             block_loss += wr * r
-            rs[now, i] = r
+            rs_now[i] = r
             for j in range(m):
                 p = Pb[ii, j]
-                if not np.isfinite(p):
-                    block_bad = 1.0
-                code = (1 if p > 0.0 else 0) | (2 if p >= 0.0 else 0)
-                if (code & 1) != (codes[previous, i, j] & 1):
-                    block_changes += 1.0
-                codes[now, i, j] = code
+                code = np.uint8(1 if p > 0.0 else 0) | np.uint8(2 if p >= 0.0 else 0)
+                block_changes += (code ^ code_before[i, j]) & 1
+                code_now[i, j] = code
                 Db[ii, j] = wr * a[j] * (1.0 if p >= 0.0 else slope)
         _block_gradient(X_parts, i0, i1, Db, Gparts[b])
-        sums[b, 0], sums[b, 1], sums[b, 2] = 0.5 * block_loss, block_changes, block_bad
-    total, changes, bad = 0.0, 0.0, 0.0
+        sums[b, 0], sums[b, 1] = 0.5 * block_loss, block_changes
+    total, changes = 0.0, 0.0
     for b in range(Gparts.shape[0]):  # in block order: the result does not depend on threads
         total += sums[b, 0]
         changes += sums[b, 1]
-        bad += sums[b, 2]
-    return (np.nan if bad > 0.0 else total), int(changes)
+    return total, int(changes)
 
 
 @inline
 def _gather(Gparts, Gt):
     """``Gt = sum_b Gparts[b]`` in block order; returns ``||Gt||_F`` (free of overflow)."""
-    d, m = Gt.shape
+    d, m = Gt.shape  # (m, d) here: the names only index
     Gt[:, :] = 0.0
     for b in range(Gparts.shape[0]):
         for k in range(d):
@@ -429,65 +494,70 @@ def _record(codes, now, events, n_events, t):
 
 @inline
 def _primal_body(X_parts, W, model, state, out, settings):
-    """Run the loop of :func:`primal_descent` (inlined in the serial and parallel kernels)."""
-    eta, tol, g_ref, slope, _, rows_f = settings
-    P, C = state
-    losses, events = out
+    """Run the loop of :func:`primal_descent` (inlined in the serial and parallel kernels).
+
+    ``state = (P, C, G, codes, rs, info)`` carries the current iterate across
+    calls: its gradient ``G`` (m x d), the three rotating buffers of codes and
+    residuals, and ``info = [fresh, now, pending, loss, g]``: whether the
+    iterate still has to be evaluated, the buffer holding it, the buffer whose
+    coefficients are still to be added to ``C`` (-1: none; see
+    :func:`primal_finish`), its loss and gradient norm.
+    """
+    eta, tol, g_ref, slope, _, rows_f, window_f, loss_tol, t_run_f = settings
+    window, t_run = int(window_f), int(t_run_f)
+    P, C, G, codes, rs, info = state
+    losses, events, recent = out
     n, m = C.shape
     d = W.shape[1]
     rows = max(int(rows_f), 1)
     nb = (n + rows - 1) // rows
-    Wt, Wt_new = W.T.copy(), np.empty((d, m))
-    Gt, Gparts, sums = np.empty((d, m)), np.empty((nb, d, m)), np.empty((nb, 3))
-    codes, rs = np.zeros((3, n, m), dtype=np.uint8), np.empty((3, n))
+    W_new, Gparts, sums = np.empty((m, d)), np.empty((nb, m, d)), np.empty((nb, 2))
     recording = events.shape[0] > 0
-    loss, _ = _pass(X_parts, Wt, model, slope, codes, rs, 0, -1, eta, C, Gparts, sums, rows)
+    if info[0] == 1.0:  # a fresh iterate: evaluate it (buffer 0, nothing pending)
+        info[3], _ = _pass(X_parts, W, model, slope, codes, rs, 0, -1, eta, C, Gparts, sums, rows)
+        info[4] = _gather(Gparts, G) if np.isfinite(info[3]) else np.nan
+        info[0], info[1], info[2] = 0.0, 0.0, -1.0
+    now, pending, loss, g = int(info[1]), int(info[2]), info[3], info[4]
     losses[0] = loss
-    t, last_change, n_events = 0, 0, 0
     if not np.isfinite(loss):
         return 0, NON_FINITE, 0, 0, np.nan
-    g0 = g = _gather(Gparts, Gt)
+    if t_run == 0:
+        _stalled(recent, 0, loss, window, loss_tol)
+    g0 = g
     gtol = tol * (g0 if g_ref < 0.0 else g_ref)
-    caught_up = False
+    t, last_change, n_events = 0, 0, 0
     while True:
         status = _stop(g, gtol, 0.0, t, losses.shape[0] - 1)
         if status >= 0:
             break
-        for k in range(d):
-            for j in range(m):
-                Wt_new[k, j] = Wt[k, j] - eta * Gt[k, j]
-        now, lag = (t + 1) % 3, ((t - 1) % 3 if t >= 1 else -1)
+        for j in range(m):
+            for k in range(d):
+                W_new[j, k] = W[j, k] - eta * G[j, k]
+        new = (now + 1) % 3
         loss, changes = _pass(
-            X_parts, Wt_new, model, slope, codes, rs, now, lag, eta, C, Gparts, sums, rows
+            X_parts, W_new, model, slope, codes, rs, new, pending, eta, C, Gparts, sums, rows
         )
-        if not np.isfinite(loss):  # C holds the iterate t's coefficients: D_{t-1} applied
+        pending = -1  # applied by this pass: C is the current iterate's
+        if not np.isfinite(loss):
             status = NON_FINITE
-            caught_up = True
             break
         if changes:
             last_change = t + 1
             if recording:
-                n_events = _record(codes, now, events, n_events, t + 1)
+                n_events = _record(codes, new, events, n_events, t + 1)
             else:
                 n_events += changes
-        Wt, Wt_new = Wt_new, Wt
-        g = _gather(Gparts, Gt)
+        for j in range(m):  # accept the step
+            for k in range(d):
+                W[j, k] = W_new[j, k]
+        g = _gather(Gparts, G)
+        pending, now = now, new  # the step's own coefficients are added with the next one
         t += 1
         losses[t] = loss
-    if t >= 1 and not caught_up:  # catch up: the coefficients of the last accepted step
-        lag = (t - 1) % 3
-        a, _, w = model
-        for i in range(n):
-            wr = w[i] * rs[lag, i]
-            for j in range(m):
-                C[i, j] -= eta * (wr * a[j] * (1.0 if codes[lag, i, j] & 2 else slope))
-    for k in range(d):
-        for j in range(m):
-            W[j, k] = Wt[k, j]
-    for b in range(nb):  # the final pre-activations, for the pattern and a hand-over
-        i0 = b * rows
-        i1 = min(i0 + rows, n)
-        _block_pre_activations(X_parts, i0, i1, Wt, P[i0:i1])
+        if _stalled(recent, t_run + t, loss, window, loss_tol):
+            status = STALLED
+            break
+    info[1], info[2], info[3], info[4] = now, pending, losses[t], g
     return t, status, last_change, n_events, g0
 
 
@@ -503,6 +573,39 @@ def primal_descent_parallel(X_parts, W, model, state, out, settings):
     return _primal_body(X_parts, W, model, state, out, settings)
 
 
+@jit
+def primal_finish(X_parts, W, model, state, settings):
+    """Add the pending coefficients to ``C`` and write the pre-activations ``P = X W^T``."""
+    eta, _, _, slope, _, rows_f = settings[:6]
+    P, C, _, codes, rs, info = state
+    a, _, w = model
+    n, m = C.shape
+    pending = int(info[2])
+    if pending >= 0:
+        for i in range(n):
+            wr = w[i] * rs[pending, i]
+            for j in range(m):
+                C[i, j] -= eta * (wr * a[j] * (1.0 if codes[pending, i, j] & 2 else slope))
+        info[2] = -1.0
+    rows = max(int(rows_f), 1)
+    for i0 in range(0, n, rows):
+        _block_pre_activations(X_parts, i0, min(i0 + rows, n), W, P[i0:])
+
+
+def block_rows(n, d, m, nnz):
+    """Rows per block of the primal pass, from the shape alone (not the thread count).
+
+    About ``BLOCK_BYTES`` of X per block (in L2), and enough rows that a
+    block's gradient part (m x d, zeroed and summed every step) costs at most
+    a quarter of its products (``4 d <= nnz`` per block: sparse rows hold few
+    entries), within ``GRADIENT_PARTS_BYTES`` of parts in all.
+    """
+    per_row = max(nnz / max(n, 1), 1.0)
+    rows = max(int(BLOCK_BYTES // (8 * per_row)), 16, int(np.ceil(4 * d / per_row)))
+    max_blocks = max(GRADIENT_PARTS_BYTES // (8 * max(d, 1) * max(m, 1)), 1)
+    return max(rows, -(-n // max_blocks))
+
+
 # ---------------------------------------------------------------------------
 # The state the driver holds
 
@@ -510,7 +613,10 @@ def primal_descent_parallel(X_parts, W, model, state, out, settings):
 class State:
     """One run's arrays: the operator's parts, ``P``, ``C`` and ``W`` (updated in place).
 
-    ``start = (P, C, W)`` resumes a run handed over from another form.
+    ``start = (P, C, W)`` resumes a run handed over from another form. The
+    primal forms also carry their current gradient and pattern buffers
+    across calls (:func:`_primal_body`); :meth:`finish` makes ``C`` and ``P``
+    those of the current iterate.
     """
 
     def __init__(self, problem, start=None):
@@ -519,6 +625,11 @@ class State:
         W = problem.init_weights if start is None else start[2]
         self.k_fro = 0.0
         n, m = problem.init_pre_activations.shape
+        if start is None:
+            self.P = problem.init_pre_activations.copy()
+            self.C = np.zeros_like(self.P)
+        else:
+            self.P, self.C = np.array(start[0], order="C"), np.array(start[1], order="C")
         if op.form == "gram":
             self.K, self.W = op.gram, np.empty(0)
             self.k_fro = float(np.linalg.norm(op.gram))
@@ -526,22 +637,42 @@ class State:
         else:
             if op.form == "csr":
                 self.X_parts = (op.X.data, op.X.indices, op.X.indptr)
-                d = op.X.shape[1]
             else:
                 no_index = np.empty(0, dtype=np.int64)
                 self.X_parts = (op.X, no_index, no_index)
-                d = op.X.shape[1]
+            d = op.X.shape[1]
             self.W = np.array(W, dtype=np.float64, order="C")
-            rows = max(BLOCK_BYTES // (8 * max(d, 1)), 16)
-            max_blocks = max(GRADIENT_PARTS_BYTES // (8 * max(d, 1) * max(m, 1)), 1)
-            self.rows = max(rows, -(-n // max_blocks))
-            self.parallel = n * d * m >= PARALLEL_WORK and numba.get_num_threads() > 1
-        if start is None:
-            self.P = problem.init_pre_activations.copy()
-            self.C = np.zeros_like(self.P)
-        else:
-            self.P, self.C = np.array(start[0], order="C"), np.array(start[1], order="C")
+            work = op.X.nnz if op.form == "csr" else n * d
+            self.rows = block_rows(n, d, m, work)
+            self.parallel = work * m >= PARALLEL_WORK and numba.get_num_threads() > 1
+            info = np.array([1.0, 0.0, -1.0, np.nan, np.nan])  # fresh: evaluated on the first call
+            buffers = (np.empty((m, d)), np.zeros((3, n, m), dtype=np.uint8), np.zeros((3, n)))
+            self.carried = (self.P, self.C, *buffers, info)
         self.model = (problem.output_weights, problem.targets, problem.weights)
+
+    def settings(self, eta, tol, g_ref, window=0, loss_tol=0.0, t_run=0):
+        return (
+            eta,
+            tol,
+            g_ref,
+            self.problem.negative_slope,
+            self.k_fro,
+            float(self.rows),
+            float(window),
+            loss_tol,
+            float(t_run),
+        )
+
+    def finish(self):
+        """Make ``C`` and ``P`` those of the current iterate (primal forms)."""
+        if self.form != "gram":
+            primal_finish(
+                self.X_parts,
+                self.W,
+                self.model,
+                self.carried,
+                self.settings(self.problem.step_size, 0.0, -1.0),
+            )
 
     def weights(self):
         """Return the current hidden weights (a copy): ``W``, or ``W0 + C^T X`` on the Gram form."""
@@ -558,12 +689,11 @@ def allocate(problem, start=None):
     return State(problem, start)
 
 
-def run_chunk(state, losses, events, settings):
+def run_chunk(state, losses, events, recent, settings):
     """At most ``len(losses) - 1`` steps of ``state``'s run (module docstring)."""
-    eta, tol, g_ref = settings
-    full = (eta, tol, g_ref, state.problem.negative_slope, state.k_fro, float(state.rows))
-    out = (losses, events)
+    full = state.settings(*settings)
+    out = (losses, events, recent)
     if state.form == "gram":
         return gram_descent(state.K, state.model, (state.P, state.C), out, full)
     kernel = primal_descent_parallel if state.parallel else primal_descent
-    return kernel(state.X_parts, state.W, state.model, (state.P, state.C), out, full)
+    return kernel(state.X_parts, state.W, state.model, state.carried, out, full)
