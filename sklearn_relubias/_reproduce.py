@@ -1,23 +1,20 @@
-"""The ``relubias`` command: ``relubias reproduce [--quick] [--out DIR] [--n-jobs N] [--fresh]``."""
+"""What ``relubias reproduce`` runs: the headline sweep, its table, figure and files."""
 
-import argparse
 import os
-import signal
-import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._shallow import ShallowReLURegressor
+from ._cli import STORE
+from ._shallow import PAPER_MODEL, ShallowReLURegressor
 from .datasets import make_high_dim_regression
 from .exceptions import StrandedExampleWarning, quiet
 from .experiments import GapSweepResult, gap_sweep
 from .experiments._files import StagedFiles
-from .experiments._store import StoreError, remove_store
+from .experiments._store import remove_store
 
 # The headline sweep: single neuron, Gaussian data and labels, zero init.
 FULL = {
@@ -33,7 +30,6 @@ QUICK = {  # d / n >= 12.5 as in FULL: fewer fits stuck above the global minimum
     "n_repeats": 5,
 }
 ESTIMATOR_PARAMS = {"n_neurons": 1, "max_iter": 500_000, "tol": 1e-9}
-STORE = "sweep.sqlite"  # in --out: the finished cells, so that a rerun resumes
 
 
 def _table(result):
@@ -174,7 +170,7 @@ def _figures(result, out, target):
 
     X, y = make_high_dim_regression(20, 2000, random_state=3)
     with quiet(StrandedExampleWarning):  # counted in the table's "stuck" column instead
-        est = ShallowReLURegressor(n_neurons=2, learning_rate=0.1, record_pattern=True).fit(X, y)
+        est = ShallowReLURegressor(**PAPER_MODEL, record_pattern=True).fit(X, y)
     fig, ax = plt.subplots(figsize=(8, 7))
     PatternTimelineDisplay.from_estimator(est, order=np.argsort(y), ax=ax)
     ax.set_title("n=20, d=2000, Gaussian labels, learning_rate=0.1 (examples sorted by y)")
@@ -194,7 +190,8 @@ def _compile_kernel():
     start = time.perf_counter()
     X, y = make_high_dim_regression(4, 8, random_state=0)  # n < d: the sweep's (dual) kernel
     with quiet(ConvergenceWarning):
-        ShallowReLURegressor(n_neurons=1, max_iter=2, compute_min_norm_gap=False).fit(X, y)
+        paper = ShallowReLURegressor(**PAPER_MODEL)
+        paper.set_params(n_neurons=1, max_iter=2, compute_min_norm_gap=False).fit(X, y)
     print(f"ready in {time.perf_counter() - start:.1f} s.", flush=True)
 
 
@@ -326,65 +323,3 @@ def reproduce(quick=False, out="relubias_results", n_jobs=None, random_state=0, 
         ) from exc
     print("\nWrote " + ", ".join(str(p) for p in written))
     return result
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
-def main(argv=None):
-    """Entry point of the ``relubias`` console script."""
-    parser = argparse.ArgumentParser(
-        prog="relubias",
-        description="Implicit bias of gradient descent on shallow ReLU regression.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    rep = sub.add_parser(
-        "reproduce", help="run the headline sweep: gap to the minimum-norm solution vs d, n, lr"
-    )
-    rep.add_argument("--quick", action="store_true", help="small grid, under a minute on 2 cores")
-    rep.add_argument("--out", default="relubias_results", help="output folder (CSV and PNG)")
-    rep.add_argument("--n-jobs", type=int, default=None, help="parallel jobs (joblib)")
-    rep.add_argument("--random-state", type=int, default=0, help="seed of the sweep")
-    rep.add_argument(
-        "--fresh",
-        action="store_true",
-        help=f"discard the finished cells kept in OUT/{STORE} and start over (a rerun "
-        "without it resumes)",
-    )
-    args = parser.parse_args(argv)
-    # SIGTERM as Ctrl-C: workers are stopped and the store closed; the finished cells stay.
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
-    try:
-        reproduce(
-            quick=args.quick,
-            out=args.out,
-            n_jobs=args.n_jobs,
-            random_state=args.random_state,
-            fresh=args.fresh,
-        )
-    except OutputError as exc:
-        print(f"relubias: error: {exc}", file=sys.stderr)
-        return exc.code
-    except StoreError as exc:  # the store holds another sweep
-        print(
-            f"relubias: error: {exc}\nrelubias reproduce --fresh discards it and starts over.",
-            file=sys.stderr,
-        )
-        return 2
-    except KeyboardInterrupt:
-        print(
-            f"\nrelubias: interrupted. The finished cells are kept in {Path(args.out) / STORE}; "
-            "run the same command again to resume.",
-            file=sys.stderr,
-        )
-        return 130
-    finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

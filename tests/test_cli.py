@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sklearn_relubias import _cli
+from sklearn_relubias import _cli, _reproduce
 from sklearn_relubias.experiments import GapSweepResult
 
 SMALL = {
@@ -57,7 +57,7 @@ def saved_figures(monkeypatch):
 
 
 def test_reproduce_quick_writes_table_csv_and_figures(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(_cli, "QUICK", SMALL)
+    monkeypatch.setattr(_reproduce, "QUICK", SMALL)
     assert _cli.main(["reproduce", "--quick", "--out", str(tmp_path), "--n-jobs", "1"]) == 0
     out = capsys.readouterr().out
     assert "rel. gap" in out and "abs. |W-W*|" in out and "slope" not in out.split("Log-log")[0]
@@ -80,7 +80,7 @@ def test_reproduce_quick_writes_table_csv_and_figures(tmp_path, capsys, monkeypa
 
 def test_reproduce_prints_both_gaps_with_their_slopes(tmp_path, capsys, monkeypatch):
     """Each printed slope line is GapSweepResult.slopes on the written CSV, for its quantity."""
-    monkeypatch.setattr(_cli, "QUICK", SMALL)
+    monkeypatch.setattr(_reproduce, "QUICK", SMALL)
     _cli.main(["reproduce", "--quick", "--out", str(tmp_path), "--n-jobs", "1"])
     out = capsys.readouterr().out
     assert "ABSOLUTE distance ||W - W*||_F is Theta(sqrt(n/||lambda||_1))" in out
@@ -92,9 +92,9 @@ def test_reproduce_prints_both_gaps_with_their_slopes(tmp_path, capsys, monkeypa
         fields = line[20:].split()  # lr, slope_d, "[lo,", "hi]", slope_n, "[lo,", "hi]", fits
         if len(fields) == 8:
             printed[(line[:20].strip(), float(fields[0]))] = fields
-    assert len(printed) == len(_cli.SLOPE_METRICS) * 2
+    assert len(printed) == len(_reproduce.SLOPE_METRICS) * 2
     assert {name for name, _ in printed} >= {"abs. |W - W*|", "rel. |W - W*|/|W*|"}
-    for metric, name in _cli.SLOPE_METRICS:
+    for metric, name in _reproduce.SLOPE_METRICS:
         for lr in (1.0, 0.1):
             fields = printed[(name, lr)]
             rows = {s["variable"]: s for s in res.slopes(metric) if s["learning_rate"] == lr}
@@ -113,7 +113,7 @@ def test_reproduce_prints_both_gaps_with_their_slopes(tmp_path, capsys, monkeypa
 
 
 def test_gap_vs_dimension_has_a_panel_per_n_for_both_gaps(tmp_path, monkeypatch, saved_figures):
-    monkeypatch.setattr(_cli, "QUICK", SMALL)
+    monkeypatch.setattr(_reproduce, "QUICK", SMALL)
     _cli.main(["reproduce", "--quick", "--out", str(tmp_path), "--n-jobs", "1"])
     fig = saved_figures["gap_vs_dimension.png"]
     axes = [ax for ax in fig.axes if ax.get_title()]
@@ -146,7 +146,7 @@ STORE_FILES = {"sweep.sqlite", "sweep.sqlite-wal", "sweep.sqlite-shm"}
 
 @pytest.fixture
 def tiny(monkeypatch):
-    monkeypatch.setattr(_cli, "QUICK", TINY)
+    monkeypatch.setattr(_reproduce, "QUICK", TINY)
 
 
 @pytest.fixture
@@ -171,8 +171,8 @@ def no_work(monkeypatch):
     def work(*args, **kwargs):
         raise AssertionError("the command started working")
 
-    monkeypatch.setattr(_cli, "_compile_kernel", work)
-    monkeypatch.setattr(_cli, "gap_sweep", work)
+    monkeypatch.setattr(_reproduce, "_compile_kernel", work)
+    monkeypatch.setattr(_reproduce, "gap_sweep", work)
 
 
 @pytest.fixture
@@ -192,7 +192,7 @@ def fake_figures(monkeypatch):
                     raise KeyboardInterrupt
         return paths
 
-    monkeypatch.setattr(_cli, "_figures", draw)
+    monkeypatch.setattr(_reproduce, "_figures", draw)
     return figures
 
 

@@ -273,12 +273,12 @@ def test_sigterm_stops_the_command_cleanly(tmp_path):
     """SIGTERM used to kill the command on the spot; it now stops like Ctrl-C (exit 130)."""
     script = (
         "import os, signal, sys\n"
-        "from sklearn_relubias import _cli\n"
+        "from sklearn_relubias import _cli, _reproduce\n"
         "def sweep(*args, **kwargs):\n"
         "    os.kill(os.getpid(), signal.SIGTERM)\n"
         "    raise AssertionError('SIGTERM did not stop the sweep')\n"
-        "_cli.gap_sweep = sweep\n"
-        "_cli._compile_kernel = lambda: None\n"
+        "_reproduce.gap_sweep = sweep\n"
+        "_reproduce._compile_kernel = lambda: None\n"
         "sys.exit(_cli.main(['reproduce', '--quick', '--out', sys.argv[1]]))\n"
     )
     package_root = Path(sklearn_relubias.__file__).resolve().parents[1]
