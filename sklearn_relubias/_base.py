@@ -146,12 +146,14 @@ class _BaseReLURegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
-            ``sum_j a_j sigma(<w_j, x>) + intercept_``.
+            ``sum_j a_j sigma(<w_j, x>) + intercept_``, computed in float64
+            and returned in X's floating dtype (float32 for float32 X).
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS)
         model = Model.from_params(self.activation, self.output_weights_)
-        return model.forward(X, self.hidden_weights_) + self.intercept_
+        y_pred = model.forward(X, self.hidden_weights_) + self.intercept_
+        return y_pred.astype(X.dtype, copy=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -44,6 +44,12 @@ from ._memory import MemoryPlan, gram_gd_bytes
 from ._metrics import distance, relative_distance
 from ._rescale import Rescaling
 
+# solver='auto': a step on K (n^2 entries) against one on X, per entry of X
+# (dense) or per non-zero (CSR); measured on 2,000-row problems with 2 and 16
+# neurons (benchmark case 13): the crossover of the dense step is near n = 1.5 d.
+DENSE_COST = 1.5
+CSR_COST = 10.0
+
 
 def _digest(array):
     """Short fingerprint of an array's values (for the reference cache)."""
@@ -88,11 +94,12 @@ class Precomputed:
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_relubias import Precomputed, ShallowReLURegressor
+    >>> from sklearn_relubias import PAPER_MODEL, Precomputed, ShallowReLURegressor
     >>> rng = np.random.default_rng(0)
     >>> X, y = rng.standard_normal((10, 500)), rng.standard_normal(10)
     >>> data = Precomputed(X)
-    >>> gaps = [ShallowReLURegressor(learning_rate=lr).fit(X, y, gram=data).min_norm_gap_
+    >>> paper = ShallowReLURegressor(**PAPER_MODEL)
+    >>> gaps = [paper.set_params(learning_rate=lr).fit(X, y, gram=data).min_norm_gap_
     ...         for lr in (0.5, 0.1)]
     >>> data.n_gram_products, data.n_references
     (1, 1)
@@ -336,14 +343,20 @@ class FitPlan:
     def _choose_path(self, solver, n, d):
         """Whether gradient descent iterates on ``K`` (``'dual'``) or on the weights.
 
-        ``'auto'`` takes the data span when ``n_samples < n_features`` (a step
-        costs ``O(n^2 m)`` instead of ``O(n d m)``) and the Gram matrix fits
-        (free when it is already known); ``'dual'`` plans it and the check
-        refuses it if it does not fit.
+        ``'auto'`` takes the data span when its step is the cheaper one and
+        the Gram matrix fits (free when it is already known): a step on ``K``
+        reads ``n^2`` entries, one on X its ``n d`` entries (dense) or its
+        non-zeros (CSR, each about ``CSR_COST`` times dearer, indexed), so
+        the rule is ``n^2 < DENSE_COST * n * d`` or ``n^2 < CSR_COST * nnz``
+        (measured by benchmark case 13). ``'dual'`` plans the Gram matrix
+        and the check refuses it if it does not fit.
         """
         need = 0 if self._gram_given else gram_gd_bytes(n)
         if solver == "auto":
-            dual = n < d and self.memory.fits(need)
+            cheaper = n * n < (
+                CSR_COST * self.X.nnz if sparse.issparse(self.X) else DENSE_COST * n * d
+            )
+            dual = cheaper and self.memory.fits(need)
         else:
             dual = solver == "dual"
         if dual:
@@ -395,6 +408,11 @@ class FitPlan:
         if not self.memory.fits(copy):
             return None
         return lambda: make_operator(X)
+
+    @property
+    def has_reference(self):
+        """Whether this plan planned a minimum-norm reference."""
+        return self._needs_reference
 
     def reference(self, *, dual_coef=False):
         """Return the minimum-norm reference in internal units (solved on first use, then kept)."""

@@ -18,6 +18,35 @@ from .exceptions import (
 )
 from .utils._sklearn_compat import Interval, StrOptions, _fit_context
 
+#: The model the paper studies, as ``ShallowReLURegressor`` parameters: two
+#: neurons with output weights +1 and -1, a zero start (or a small random one,
+#: ``init_scale=1e-3``, with ``init='random'``), no intercept, a small step and
+#: the gradient rule alone (run to ``tol``), with the gap computed.
+#: Sweeps, the command line and the theory helpers use it;
+#: ``ShallowReLURegressor(**PAPER_MODEL)`` is the paper's estimator.
+PAPER_MODEL = {
+    "n_neurons": 2,
+    "output_weights": "balanced",
+    "activation": "relu",
+    "init": "zero",
+    "init_scale": 1e-3,
+    "learning_rate": 0.1,
+    "max_iter": 10000,
+    "tol": 1e-10,
+    "n_iter_no_change": None,
+    "fit_intercept": False,
+    "compute_min_norm_gap": True,
+}
+
+# compute_min_norm_gap='auto' solves the reference up to this many training examples
+AUTO_GAP_MAX_SAMPLES = 1000
+# StrandedExampleWarning when stranded examples are fitted at least STRANDED_EXCESS
+# times worse (mean squared residual) than the examples being fitted and hold
+# STRANDED_MIN_SHARE of the loss: where gradient descent interpolates the rest
+# (d > n) the excess is unbounded; on n >> d data it was 1-3 (diabetes, 5 folds)
+STRANDED_EXCESS = 10.0
+STRANDED_MIN_SHARE = 0.01
+
 
 class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
     """Shallow ReLU network trained by plain full-batch gradient descent.
@@ -31,8 +60,9 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
 
     Parameters
     ----------
-    n_neurons : int, default=2
-        Number of hidden neurons ``m``. With ``init='zero'``, neurons with the
+    n_neurons : int, default=16
+        Number of hidden neurons ``m`` (the paper's model has 2, see
+        :data:`~sklearn_relubias.PAPER_MODEL`). With ``init='zero'``, neurons with the
         same output weight receive the same updates and stay identical, so
         more neurons than distinct output weights only cost time (fit says so
         once with a :class:`~sklearn_relubias.exceptions.DuplicateNeuronsWarning`);
@@ -51,12 +81,14 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         gradient descent from a zero start stays in X's row space and lands
         on the minimum-norm least-squares solution, and the reference of the
         gap is that solution (see :class:`MinNormReLURegressor`).
-    init : {'zero', 'random'}, default='zero'
-        Initial hidden weights: zero, or i.i.d. ``N(0, init_scale^2 /
-        n_features)``.
-    init_scale : float, default=1e-3
-        Scale of the random initialisation.
-    learning_rate : float, default=0.1
+    init : {'zero', 'random'}, default='random'
+        Initial hidden weights: zero (the paper's start), or i.i.d.
+        ``N(0, init_scale^2 / n_features)``.
+    init_scale : float, default=1.0
+        Scale of the random initialisation. Unused when ``init='zero'`` (in a
+        grid over both, the ``init='zero'`` candidates with different
+        ``init_scale`` are the same fit).
+    learning_rate : float, default=1.0
         Step size relative to the smoothness of the loss: the absolute step is
         ``eta = learning_rate * n_samples / (||a||^2 lambda_max(X^T X))``. On
         every fixed activation region the loss is a quadratic whose curvature
@@ -67,7 +99,17 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         Maximum number of gradient steps.
     tol : float, default=1e-10
         Stop when the gradient's Frobenius norm falls below ``tol`` times its
-        value at the first iterate.
+        value at the first iterate (reachable when the model can interpolate,
+        e.g. ``n_samples < n_features``).
+    n_iter_no_change : int or None, default=50
+        Also stop when the training loss fell by at most ``loss_tol`` times
+        its value over the last ``n_iter_no_change`` steps: the rule that
+        ends fits that cannot interpolate (``n_samples >> n_features``),
+        where the gradient never vanishes. None turns it off (the paper's
+        model runs to ``tol``). ``decisions_['status']`` says which rule
+        stopped the fit (``'converged'``, ``'stalled'``).
+    loss_tol : float, default=3e-3
+        The relative loss decrease of ``n_iter_no_change``.
     solver : {'auto', 'primal', 'dual'}, default='auto'
         Where the iterations run. 'dual' iterates on the data-span
         coefficients with the Gram matrix ``K = X X^T`` (one ``O(n^2 d)``
@@ -77,20 +119,22 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         (the tests hold them within 1e-12 relative); the same
         ``random_state`` gives bitwise-identical results across processes and
         parallel backends.
-    compute_min_norm_gap : bool, default=True
+    compute_min_norm_gap : bool or 'auto', default='auto'
         Whether to solve the minimum-norm program on the training data and
-        store ``min_norm_gap_``.
+        store ``min_norm_gap_``. 'auto' solves it when it is cheap next to
+        the fit and meaningful: ``n_samples <= 1000`` and ``n_samples <
+        n_features`` (where the minimum-norm interpolant exists for random
+        data); otherwise the gap attributes are NaN and
+        ``decisions_['min_norm_gap']`` says why. True always solves it.
     record_pattern : bool, default=False
         Whether to record every change of the training activation pattern in
         ``pattern_changes_`` (for timelines such as
         :class:`~sklearn_relubias.plotting.PatternTimelineDisplay`).
-    fit_intercept : bool, default=False
+    fit_intercept : bool, default=True
         Whether to fit a constant offset: ``intercept_`` is the (weighted)
         mean of y and gradient descent fits ``y - intercept_``;
         ``dual_coef_``, ``activation_pattern_`` and the gaps then refer to
-        that centred problem. The paper's model has no intercept (False); on
-        real data with uncentred targets, True (with scaled X) is usually what
-        you want.
+        that centred problem. The paper's model has no intercept (False).
     warm_start : bool, default=False
         When True, a new ``fit`` continues from the previous
         ``hidden_weights_`` instead of the initialisation, for ``max_iter``
@@ -145,9 +189,10 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         :class:`MinNormReLURegressor` (same ``n_neurons``,
         ``output_weights`` and ``activation``) on the training data, within
         the label-sign region for ReLU; ``inf`` when ``W* = 0`` (no neuron
-        of the reference is active) and ``W`` is not; NaN when
-        ``compute_min_norm_gap=False``. Each norm is taken at its own scale,
-        so the ratio is right even when ``||W*||`` alone would underflow. From a zero
+        of the reference is active) and ``W`` is not; NaN when the gap was
+        not computed (``decisions_['min_norm_gap']`` says why). Each norm is
+        taken at its own scale, so the ratio is right even when ``||W*||``
+        alone would underflow. From a zero
         start on high-dimensional random data (``d >> n``) it is of order
         ``learning_rate`` (about 0.7-0.8 times it for one neuron), nearly
         flat in ``n`` and ``d``, because ``||W*||_F`` scales like
@@ -157,17 +202,18 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         every (example, neuron) pair clearly active for gradient descent
         (pre-activation above ``1e-6`` times the neuron's largest) is one the
         reference fits with a positive value, and conversely. When False the
-        fit issues one :class:`~sklearn_relubias.exceptions.RegionMismatchWarning`:
+        fit issues one :class:`~sklearn_relubias.exceptions.RegionMismatchWarning`
+        (when ``compute_min_norm_gap`` was set by name, not by 'auto'):
         ``min_norm_gap_`` then measures the distance to the minimum-norm
         interpolant of another region, a quantity that does not shrink with
         ``learning_rate``. The warning is issued when a pair is on the other
         side by more than 1% of the neuron's largest pre-activation (gradient
         descent inside another region, not at the boundary of ``W*``'s: e.g.
         a random start with many neurons, or uncentred inputs). None when
-        ``compute_min_norm_gap=False``.
+        the gap was not computed.
     min_norm_distance_ : float
         ``||W - W*||_F``, the absolute distance in the units of the weights
-        (the same ``W*``); NaN when ``compute_min_norm_gap=False``. This is
+        (the same ``W*``); NaN when the gap was not computed. This is
         the quantity the paper [1]_ bounds. At a fixed ``learning_rate`` it
         scales like ``sqrt(n / ||lambda||_1)`` (``sqrt(n / d)`` for
         isotropic inputs, ``lambda`` the input covariance spectrum) when no
@@ -179,10 +225,15 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
     stranded_indices_ : ndarray of shape (n_stranded,), dtype=int
         Examples that no neuron able to fit them (output weight of the
         target's sign) is active on at the end, when gradient descent
-        converged: their gradient is zero for good, so the fit is a
-        stationary point above the global minimum. Empty otherwise. Fit
-        issues one :class:`~sklearn_relubias.exceptions.StrandedExampleWarning`
-        when it is not empty.
+        converged (or stalled, see ``n_iter_no_change``): their gradient is
+        zero for good, so the fit is a stationary point above the global
+        minimum. Empty otherwise. Fit issues one
+        :class:`~sklearn_relubias.exceptions.StrandedExampleWarning` when
+        they change the answer: their mean squared residual is at least ten
+        times that of the other examples some neuron can fit, and they hold
+        at least 1% of the training loss (where the others are interpolated
+        it is unbounded; on ``n_samples >> n_features`` data every example is
+        fitted about equally badly, and the warning stays silent).
     intercept_ : float
         The constant added to the network's output (0.0 unless
         ``fit_intercept=True``).
@@ -238,13 +289,18 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_relubias import ShallowReLURegressor
+    >>> from sklearn_relubias import PAPER_MODEL, ShallowReLURegressor
     >>> rng = np.random.default_rng(0)
     >>> X, y = rng.standard_normal((10, 500)), rng.standard_normal(10)
-    >>> reg = ShallowReLURegressor(n_neurons=2, learning_rate=0.5).fit(X, y)
+    >>> reg = ShallowReLURegressor(random_state=0).fit(X, y)  # the defaults
     >>> bool(reg.score(X, y) > 0.999)
     True
-    >>> bool(reg.min_norm_gap_ < 0.5)
+
+    The paper's model (:data:`~sklearn_relubias.PAPER_MODEL`) and its gap to
+    the minimum-norm solution:
+
+    >>> paper = ShallowReLURegressor(**PAPER_MODEL).set_params(learning_rate=0.5)
+    >>> bool(paper.fit(X, y).min_norm_gap_ < 0.5)
     True
     """
 
@@ -256,8 +312,10 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         "learning_rate": [OPTIMIZERS["gd"].learning_rate_constraint()],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
+        "loss_tol": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions({"auto", "primal", "dual"})],
-        "compute_min_norm_gap": ["boolean"],
+        "compute_min_norm_gap": ["boolean", StrOptions({"auto"})],
         "record_pattern": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -266,18 +324,20 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
 
     def __init__(
         self,
-        n_neurons=2,
+        n_neurons=16,
         output_weights="balanced",
         activation="relu",
-        init="zero",
-        init_scale=1e-3,
-        learning_rate=0.1,
+        init="random",
+        init_scale=1.0,
+        learning_rate=1.0,
         max_iter=10000,
         tol=1e-10,
+        n_iter_no_change=50,
+        loss_tol=3e-3,
         solver="auto",
-        compute_min_norm_gap=True,
+        compute_min_norm_gap="auto",
         record_pattern=False,
-        fit_intercept=False,
+        fit_intercept=True,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -290,6 +350,8 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         self.learning_rate = learning_rate
         self.max_iter = max_iter
         self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.loss_tol = loss_tol
         self.solver = solver
         self.compute_min_norm_gap = compute_min_norm_gap
         self.record_pattern = record_pattern
@@ -332,6 +394,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
                 self.__dict__.pop(name, None)
         data = self._validate_training_data(X, y, sample_weight)
         W_start, C_prev = self._start(data, warm)
+        gap_decision = self._gap_decision(*data.X.shape)
         plan = FitPlan(
             data.X,
             data.y,
@@ -341,7 +404,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             sample_weight=data.sample_weight,
             data=as_precomputed(gram, data.X),
             init_weights=W_start,
-            reference=self.compute_min_norm_gap,
+            reference=gap_decision == "computed",
             reference_advice="set compute_min_norm_gap=False to fit without the gap.",
         )
         offset = self.n_iter_ if warm else 0
@@ -350,6 +413,8 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             plan.problem,
             max_iter=self.max_iter,
             tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            loss_tol=self.loss_tol,
             record_pattern=self.record_pattern,
             grad_ref=self._grad_ref if warm else None,
             on_chunk=reporter if reporter.active else None,
@@ -358,6 +423,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         self._warn_on_status(res.status, res.n_iter)
         stranded = self._stranded(data, plan, res)
         self._store(data, plan, res, (W_start, C_prev, warm, offset), stranded)
+        self.decisions_["min_norm_gap"] = gap_decision
         if self.verbose:
             print(
                 f"[{type(self).__name__}] {self.n_iter_} steps, "
@@ -366,6 +432,18 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             )
         reporter.close()
         return self
+
+    def _gap_decision(self, n_samples, n_features):
+        """Whether this fit solves the minimum-norm reference: 'computed', or why not."""
+        if not isinstance(self.compute_min_norm_gap, str):  # True or False, asked for by name
+            return (
+                "computed" if self.compute_min_norm_gap else "skipped: compute_min_norm_gap=False"
+            )
+        if n_samples >= n_features:
+            return "skipped by 'auto': n_samples >= n_features (no interpolating reference)"
+        if n_samples > AUTO_GAP_MAX_SAMPLES:
+            return f"skipped by 'auto': n_samples > {AUTO_GAP_MAX_SAMPLES}"
+        return "computed"
 
     def _start(self, data, warm):
         """``(W_start, C_prev)``: the weights this fit starts from and the coefficients so far."""
@@ -400,11 +478,14 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         """Warn about unfittable rows; return the stranded examples of a converged run."""
         unfittable = data.model.unfittable_rows(data.X, data.y, data.sample_weight)
         warn_if_unfittable(unfittable)
-        if res.status not in (Status.CONVERGED, Status.FLOOR):  # only stationary points strand
-            return np.empty(0, dtype=np.intp)
+        if res.status not in (Status.CONVERGED, Status.FLOOR, Status.STALLED):
+            return np.empty(0, dtype=np.intp)  # only (near-)stationary points strand
         stranded = data.model.stranded_examples(plan.y, res.activation_pattern)
         stranded = np.setdiff1d(stranded, unfittable)
-        _warn_if_stranded(stranded)
+        if stranded.size:  # warn when they matter: fitted worse than the other examples
+            excess, share = _stranded_excess(plan, data.model, res.pre_activations, stranded)
+            if excess >= STRANDED_EXCESS and share >= STRANDED_MIN_SHARE:
+                _warn_if_stranded(stranded, share)
         return stranded
 
     def _store(self, data, plan, res, start, stranded):
@@ -435,11 +516,12 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         self._grad_ref = res.initial_grad_norm
         self.min_norm_gap_ = self.min_norm_distance_ = np.nan
         self.pattern_matches_reference_ = None
-        if self.compute_min_norm_gap:
+        if plan.has_reference:
             self.min_norm_gap_, self.min_norm_distance_ = plan.gap(res.hidden_weights)
             differ, deep = plan.region_mismatches(res.pre_activations)
             self.pattern_matches_reference_ = differ == 0
-            if not stranded.size:  # a stranded example has its own warning
+            # asked for by name, and no stranded example (which has its own warning)
+            if self.compute_min_norm_gap != "auto" and not stranded.size:
                 _warn_if_other_region(deep, res.pre_activations.size)
         self.decisions_ = {
             **plan.decisions,
@@ -485,9 +567,15 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
 
     def _warn_on_status(self, status, n_iter):
         if status == Status.MAX_ITER:
+            window = (
+                ""
+                if self.n_iter_no_change is None
+                else f", and the loss still fell by more than loss_tol={self.loss_tol} "
+                f"of itself over the last n_iter_no_change={self.n_iter_no_change} steps"
+            )
             warn(
                 f"Gradient descent did not reach tol={self.tol} within "
-                f"max_iter={self.max_iter} steps; increase max_iter, increase "
+                f"max_iter={self.max_iter} steps{window}; increase max_iter, increase "
                 "learning_rate (below 2) or loosen tol.",
                 ConvergenceWarning,
             )
@@ -519,13 +607,39 @@ def _warn_if_other_region(deep, total):
         )
 
 
-def _warn_if_stranded(stranded):
-    """Warn once when gradient descent converged with examples it can no longer fit."""
-    if stranded.size:
-        warn(
-            f"Gradient descent converged with {stranded.size} example(s) (e.g. index "
-            f"{stranded[0]}; all in stranded_indices_) inactive for every neuron that could "
-            "fit them: they get no gradient, so the fit is a stationary point above the "
-            "global minimum of the loss.",
-            StrandedExampleWarning,
-        )
+def _stranded_excess(plan, model, P, rows):
+    """How much worse ``rows`` are fitted than the examples being fitted, and their loss share.
+
+    Returns ``(excess, share)``: the ratio of the mean squared residual of
+    ``rows`` to that of the other examples some neuron can fit (``inf`` when
+    those are fitted exactly or there are none), weighted by the example
+    weights, at pre-activations ``P`` (internal units), and the share of the
+    training loss ``rows`` hold.
+    """
+    model = model.with_output_weights(plan.problem.output_weights)
+    r = model.outputs(P) - plan.y
+    r = r / max(np.max(np.abs(r)), np.finfo(float).tiny)  # no overflow in the squares
+    s = plan.problem.weights
+    inside = np.zeros(r.shape[0], dtype=bool)
+    inside[rows] = True
+    fitted = ~inside & model.can_fit(plan.y).any(axis=1)
+    held = s[inside] @ r[inside] ** 2
+    total = s @ r**2
+    rest = s[fitted] @ r[fitted] ** 2
+    mean_held = held / max(s[inside].sum(), np.finfo(float).tiny)
+    mean_rest = rest / max(s[fitted].sum(), np.finfo(float).tiny)
+    excess = mean_held / mean_rest if mean_rest > 0 else np.inf
+    share = held / total if total > 0 else 0.0
+    return float(excess), float(share)
+
+
+def _warn_if_stranded(stranded, share):
+    """Warn once when gradient descent stopped with examples it can no longer fit."""
+    warn(
+        f"Gradient descent stopped with {stranded.size} example(s) (e.g. index "
+        f"{stranded[0]}; all in stranded_indices_) inactive for every neuron that could "
+        f"fit them, holding {share:.0%} of the final training loss: they get no gradient, "
+        "so the fit is a stationary point above the global minimum of the loss. "
+        "init='random' with more neurons, or a smaller learning_rate, avoids it.",
+        StrandedExampleWarning,
+    )

@@ -84,3 +84,15 @@ def relative_gap(W, W_ref):
         root = (Decimal(ratio.numerator) / Decimal(ratio.denominator)).sqrt()
     value = float(root)
     return value
+
+
+def paper_estimator(**params):
+    """``ShallowReLURegressor`` with the paper's model (``PAPER_MODEL``) and ``params`` on top.
+
+    The tests of gradient descent against the transcriptions here were
+    written for that model (two neurons, zero start, no intercept, run to
+    ``tol``), which the estimator's defaults no longer are.
+    """
+    from sklearn_relubias import PAPER_MODEL, ShallowReLURegressor
+
+    return ShallowReLURegressor(**{**PAPER_MODEL, **params})

@@ -5,11 +5,10 @@ import warnings
 import _reference as ref
 import numpy as np
 import pytest
-from _reference import gaussian_problem
+from _reference import gaussian_problem, paper_estimator
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_relubias import ShallowReLURegressor
 from sklearn_relubias._gd import OPTIMIZERS, _backends
 from sklearn_relubias._model import ACTIVATIONS
 from sklearn_relubias._plan import FitPlan
@@ -40,7 +39,7 @@ def test_every_form_and_activation_is_supported():
 def test_iterates_match_the_numpy_oracle(form, activation, optimizer):
     solver, as_sparse = FORMS[form]
     X, y = gaussian_problem(9, 14, seed=7)
-    est = ShallowReLURegressor(
+    est = paper_estimator(
         n_neurons=3,
         output_weights=[1.0, -0.5, 2.0],
         activation=activation,

@@ -7,13 +7,12 @@ import warnings
 
 import numpy as np
 import pytest
-from _reference import gaussian_problem
+from _reference import gaussian_problem, paper_estimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_relubias import ShallowReLURegressor
 from sklearn_relubias._callbacks import MIN_CHUNK_STEPS, N_CHUNKS
 
 
@@ -49,10 +48,8 @@ def test_callbacks_record_scores_of_the_iterates_and_leave_weights_unchanged():
     X, y = gaussian_problem(20, 500, seed=12)
     kw = dict(learning_rate=0.02, max_iter=10000)
     monitor = callback.ScoringMonitor(scoring=["r2"])
-    with_cb = quiet_fit(
-        ShallowReLURegressor(**kw).set_callbacks(callback.ProgressBar(), monitor), X, y
-    )
-    plain = quiet_fit(ShallowReLURegressor(**kw), X, y)
+    with_cb = quiet_fit(paper_estimator(**kw).set_callbacks(callback.ProgressBar(), monitor), X, y)
+    plain = quiet_fit(paper_estimator(**kw), X, y)
     np.testing.assert_array_equal(with_cb.hidden_weights_, plain.hidden_weights_)
     assert with_cb.n_iter_ == plain.n_iter_
     rows = [r for r in monitor.get_logs().data if r["task_name"] == "gradient steps"]
@@ -60,7 +57,7 @@ def test_callbacks_record_scores_of_the_iterates_and_leave_weights_unchanged():
     assert len(rows) == int(np.ceil(plain.n_iter_ / steps)) > 3
     for row in rows[:-1]:  # the model after (task_id + 1) chunks, refitted directly
         partial = quiet_fit(
-            ShallowReLURegressor(
+            paper_estimator(
                 learning_rate=0.02, max_iter=int(steps * (row["task_id"] + 1)), tol=0.0
             ),
             X,
@@ -71,13 +68,13 @@ def test_callbacks_record_scores_of_the_iterates_and_leave_weights_unchanged():
 
 def test_a_callback_can_stop_the_fit():
     X, y = gaussian_problem(20, 500, seed=12)
-    est = quiet_fit(ShallowReLURegressor(max_iter=10000, tol=0.0).set_callbacks(StopAfter(3)), X, y)
+    est = quiet_fit(paper_estimator(max_iter=10000, tol=0.0).set_callbacks(StopAfter(3)), X, y)
     assert est.n_iter_ == 3 * MIN_CHUNK_STEPS
 
 
 def test_progress_bar_through_pipeline_and_grid_search():
     X, y = gaussian_problem(30, 8, seed=13)
-    pipe = make_pipeline(StandardScaler(), ShallowReLURegressor(max_iter=200))
+    pipe = make_pipeline(StandardScaler(), paper_estimator(max_iter=200))
     search = GridSearchCV(pipe, {"shallowreluregressor__learning_rate": [0.1, 1.0]}, cv=3)
     search.set_callbacks(callback.ProgressBar(max_propagation_depth=None))
     with warnings.catch_warnings():

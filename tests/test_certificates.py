@@ -10,11 +10,11 @@ import _reference as ref
 import cvxpy as cp
 import numpy as np
 import pytest
-from _reference import gaussian_problem
+from _reference import gaussian_problem, paper_estimator
 from scipy import sparse
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+from sklearn_relubias import MinNormReLURegressor
 from sklearn_relubias.datasets import make_high_dim_regression
 from sklearn_relubias.exceptions import RegionMismatchWarning
 from sklearn_relubias.experiments import gap_decomposition, gram_gap
@@ -72,8 +72,8 @@ def test_uniform_subnormal_weights_change_nothing():
     plain = MinNormReLURegressor().fit(X, y)
     tiny = MinNormReLURegressor().fit(X, y, sample_weight=w)
     np.testing.assert_array_equal(tiny.hidden_weights_, plain.hidden_weights_)
-    gd_plain = ShallowReLURegressor(max_iter=3000).fit(X, y)
-    gd_tiny = ShallowReLURegressor(max_iter=3000).fit(X, y, sample_weight=w)
+    gd_plain = paper_estimator(max_iter=3000).fit(X, y)
+    gd_tiny = paper_estimator(max_iter=3000).fit(X, y, sample_weight=w)
     np.testing.assert_array_equal(gd_tiny.hidden_weights_, gd_plain.hidden_weights_)
     assert gd_tiny.min_norm_gap_ == gd_plain.min_norm_gap_
 
@@ -141,7 +141,7 @@ def test_a_tiny_reference_still_gives_the_relative_gap():
     """||W*|| near 1e-171 beside W near 1e-3: the gap was the absolute distance, 1.4e-3."""
     X, y = gaussian_problem(10, 200, seed=0)
     y = 1e-170 * y
-    est = ShallowReLURegressor(init="random", random_state=0, max_iter=200).fit(X, y)
+    est = paper_estimator(init="random", random_state=0, max_iter=200).fit(X, y)
     W_star = MinNormReLURegressor().fit(X, y).hidden_weights_
     expected = ref.relative_gap(est.hidden_weights_, W_star)
     assert expected > 1e160
@@ -151,7 +151,7 @@ def test_a_tiny_reference_still_gives_the_relative_gap():
 def test_the_relative_gap_is_inf_when_the_reference_is_zero():
     X, y = gaussian_problem(8, 40, seed=1)
     y = -np.abs(y)  # one positive neuron: W* = 0 fits every target
-    est = ShallowReLURegressor(n_neurons=1, max_iter=50).fit(X, y)
+    est = paper_estimator(n_neurons=1, max_iter=50).fit(X, y)
     assert np.abs(est.hidden_weights_).max() > 0
     assert est.min_norm_gap_ == np.inf
     np.testing.assert_allclose(est.min_norm_distance_, np.linalg.norm(est.hidden_weights_))
@@ -163,19 +163,16 @@ def test_the_relative_gap_is_inf_when_the_reference_is_zero():
 def test_a_fit_in_another_region_is_flagged_and_warned_once():
     X, y = make_high_dim_regression(20, 2000, random_state=0)
     with pytest.warns(RegionMismatchWarning, match="another activation region") as caught:
-        est = ShallowReLURegressor(n_neurons=8, init="random", random_state=0).fit(X, y)
+        est = paper_estimator(n_neurons=8, init="random", random_state=0).fit(X, y)
     assert len([w for w in caught if w.category is RegionMismatchWarning]) == 1
     assert est.pattern_matches_reference_ is False
     # d >> n from zero with +/-1 labels: the label-sign region itself, no warning
     X, y = make_high_dim_regression(20, 2000, labels="rademacher", random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RegionMismatchWarning)
-        est = ShallowReLURegressor(learning_rate=0.3).fit(X, y)
+        est = paper_estimator(learning_rate=0.3).fit(X, y)
     assert est.pattern_matches_reference_ is True
-    assert (
-        ShallowReLURegressor(compute_min_norm_gap=False).fit(X, y).pattern_matches_reference_
-        is None
-    )
+    assert paper_estimator(compute_min_norm_gap=False).fit(X, y).pattern_matches_reference_ is None
 
 
 # -- the gradient-norm stop ----------------------------------------------------
@@ -194,8 +191,8 @@ def test_the_dual_path_stops_where_the_primal_path_does(case):
         X = StandardScaler().fit_transform(rng.standard_normal((40, 400)))
         y = rng.standard_normal(40) + 2.0
         kw = dict(n_neurons=1, activation="linear")
-    dual = ShallowReLURegressor(solver="dual", max_iter=100_000, **kw).fit(X, y)
-    primal = ShallowReLURegressor(solver="primal", max_iter=100_000, **kw).fit(X, y)
+    dual = paper_estimator(solver="dual", max_iter=100_000, **kw).fit(X, y)
+    primal = paper_estimator(solver="primal", max_iter=100_000, **kw).fit(X, y)
     assert dual.decisions_["status"] == primal.decisions_["status"] == "converged"
     assert dual.n_iter_ == primal.n_iter_
     assert dual.decisions_["handed_over_to_X_at"] is not None
@@ -223,7 +220,7 @@ def test_a_truncated_pattern_history_is_never_rebuilt_as_complete(monkeypatch, p
     from sklearn_relubias._gd import _driver
 
     X, y = make_high_dim_regression(12, 60, random_state=1)
-    est = ShallowReLURegressor(
+    est = paper_estimator(
         n_neurons=4,
         init="random",
         random_state=0,
@@ -236,7 +233,7 @@ def test_a_truncated_pattern_history_is_never_rebuilt_as_complete(monkeypatch, p
     PatternTimelineDisplay.from_estimator(full)  # complete: drawn
     monkeypatch.setattr(_driver, "MAX_RECORDED_CHANGES", 3)  # a setting: the recording cap
     with pytest.warns(UserWarning, match="history is incomplete"):
-        cut = ShallowReLURegressor(**est.get_params()).fit(X, y)
+        cut = paper_estimator(**est.get_params()).fit(X, y)
     assert len(cut.pattern_changes_) == 3 < cut.n_pattern_changes_
     with pytest.raises(ValueError, match="first 3 of"):
         PatternTimelineDisplay.from_estimator(cut)
@@ -248,8 +245,8 @@ def test_unrepresentable_coefficients_do_not_block_a_representable_fit():
     """X ~ 1e120 with y ~ 1e-120 was refused: only dual_coef_ (~y/X^2) underflows."""
     X, y = gaussian_problem(10, 50, seed=3)
     with pytest.warns(UserWarning, match="dual_coef_ is None"):
-        big = ShallowReLURegressor().fit(1e120 * X, 1e-120 * y)
-    plain = ShallowReLURegressor().fit(X, y)
+        big = paper_estimator().fit(1e120 * X, 1e-120 * y)
+    plain = paper_estimator().fit(X, y)
     assert big.dual_coef_ is None
     np.testing.assert_allclose(big.hidden_weights_ * 1e240, plain.hidden_weights_, rtol=1e-9)
     np.testing.assert_allclose(big.predict(1e120 * X) * 1e120, plain.predict(X), rtol=1e-9)

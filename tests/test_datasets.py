@@ -1,8 +1,9 @@
 import _reference
 import numpy as np
 import pytest
+from _reference import paper_estimator
 
-from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+from sklearn_relubias import MinNormReLURegressor
 from sklearn_relubias.datasets import (
     make_adversarial_regression,
     make_frozen_regression,
@@ -100,7 +101,7 @@ def test_orthogonal_gap_is_half_the_step(learning_rate):
     """
     X, y = make_orthogonal_regression(12, 100, random_state=7)
     assert np.all(y != 0)
-    est = ShallowReLURegressor(n_neurons=2, learning_rate=learning_rate, max_iter=200000)
+    est = paper_estimator(n_neurons=2, learning_rate=learning_rate, max_iter=200000)
     assert est.fit(X, y).min_norm_gap_ == pytest.approx(learning_rate / 2, rel=1e-9)
 
 
@@ -112,7 +113,7 @@ def test_stalled_instance_kills_the_neuron(seed, learning_rate):
     ref = MinNormReLURegressor(n_neurons=1).fit(X, y)
     assert ref.interpolates_
     with pytest.warns(UserWarning, match="inactive for every neuron that could fit them"):
-        gd = ShallowReLURegressor(n_neurons=1, learning_rate=learning_rate).fit(X, y)
+        gd = paper_estimator(n_neurons=1, learning_rate=learning_rate).fit(X, y)
     assert not gd.activation_pattern_.any()
     assert gd.n_iter_ == 1
     # One step from W = 0 (g = 1 everywhere, r = -y): W_1 = eta / n X^T y, which the
@@ -157,7 +158,7 @@ def test_orthogonal_single_neuron_gap_is_proportional_to_the_step(learning_rate)
     ``S+- = sum of y_i^2 over y_i > 0 (<= 0)``.
     """
     X, y = make_orthogonal_regression(12, 100, random_state=7)
-    est = ShallowReLURegressor(n_neurons=1, learning_rate=learning_rate, max_iter=200000)
+    est = paper_estimator(n_neurons=1, learning_rate=learning_rate, max_iter=200000)
     expected = learning_rate * np.sqrt(np.sum(y[y <= 0] ** 2) / np.sum(y[y > 0] ** 2))
     assert est.fit(X, y).min_norm_gap_ == pytest.approx(expected, rel=1e-9)
 
@@ -324,7 +325,7 @@ def test_frozen_instance_reaches_a_global_minimum_that_is_not_min_norm(init):
     scale = np.linalg.norm(w_star)
     gaps = []
     for lr in (0.1, 0.01, 0.001):
-        est = ShallowReLURegressor(
+        est = paper_estimator(
             n_neurons=1,
             init=init,
             init_scale=1e-4,

@@ -1,11 +1,11 @@
 import distributed
 import numpy as np
 import pytest
-from _reference import gaussian_problem
+from _reference import gaussian_problem, paper_estimator
 from joblib import parallel_config
 from joblib._parallel_backends import MultiprocessingBackend
 
-from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+from sklearn_relubias import MinNormReLURegressor
 from sklearn_relubias._metrics import label_sign_least_squares_weights, min_norm_reference
 from sklearn_relubias.datasets import (
     make_high_dim_regression,
@@ -47,7 +47,7 @@ def cell_data(rec):
 
 
 def direct_fit(rec, X, y, init_seed):
-    return ShallowReLURegressor(
+    return paper_estimator(
         n_neurons=2,
         max_iter=3000,
         tol=1e-8,
@@ -469,7 +469,7 @@ def test_quiet_sweep_workers_do_not_silence_other_threads():
             main_done.wait(timeout=60)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                ShallowReLURegressor(n_neurons=1).fit(X, y)
+                paper_estimator(n_neurons=1).fit(X, y)
             seen_in_worker.extend(w.category for w in caught)
 
     worker = threading.Thread(target=quiet_worker)
@@ -477,7 +477,7 @@ def test_quiet_sweep_workers_do_not_silence_other_threads():
     quiet_set.wait(timeout=60)
     try:
         with pytest.warns(StrandedExampleWarning):
-            ShallowReLURegressor(n_neurons=1).fit(X, y)
+            paper_estimator(n_neurons=1).fit(X, y)
     finally:
         main_done.set()
         worker.join()

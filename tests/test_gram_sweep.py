@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from _reference import paper_estimator
 from joblib import parallel_config
 
-from sklearn_relubias import ShallowReLURegressor
 from sklearn_relubias.datasets import make_gram_regression, make_high_dim_regression
 from sklearn_relubias.experiments._gram_sweep import gram_gap, gram_gap_sweep
 
@@ -22,7 +22,7 @@ def test_gram_gap_matches_the_estimator(n_neurons, output_weights, learning_rate
     ``|a_j|``: ``w_j = |a_j| u+ / (2^2 + 0.5^2)``.
     """
     X, y = make_high_dim_regression(20, 400, random_state=1)
-    est = ShallowReLURegressor(n_neurons=n_neurons, learning_rate=learning_rate, init="zero")
+    est = paper_estimator(n_neurons=n_neurons, learning_rate=learning_rate, init="zero")
     if n_neurons == 3:
         est.set_params(output_weights=np.array(output_weights))
     est.fit(X, y)

@@ -15,7 +15,9 @@ PRELUDE = """
 import os, signal, threading, time, warnings
 signal.signal(signal.SIGINT, signal.default_int_handler)  # even if the parent ignores SIGINT
 import numpy as np
-from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+from sklearn_relubias import PAPER_MODEL, MinNormReLURegressor, ShallowReLURegressor
+def paper_estimator(**params):
+    return ShallowReLURegressor(**{**PAPER_MODEL, **params})
 warnings.simplefilter("ignore")
 r = np.random.default_rng(0)
 sent = []
@@ -29,19 +31,19 @@ SCENARIOS = {
     # tall data, primal path: steps of tens of milliseconds, a huge max_iter
     "tall primal": """
 X, y = r.standard_normal((300_000, 50)), r.standard_normal(300_000)
-est = ShallowReLURegressor(n_neurons=8, init="random", random_state=0, max_iter=10**9, tol=0.0,
+est = paper_estimator(n_neurons=8, init="random", random_state=0, max_iter=10**9, tol=0.0,
                            compute_min_norm_gap=False)
 """,
     # wide data, dual path
     "dual": """
 X, y = r.standard_normal((400, 4000)), r.standard_normal(400)
-est = ShallowReLURegressor(max_iter=10**9, tol=0.0, compute_min_norm_gap=False)
+est = paper_estimator(max_iter=10**9, tol=0.0, compute_min_norm_gap=False)
 """,
     # callbacks: the reports are max_iter/100 steps apart, the kernel calls are not
     "callbacks": """
 from sklearn.callback import ScoringMonitor
 X, y = r.standard_normal((20_000, 20)), r.standard_normal(20_000)
-est = ShallowReLURegressor(max_iter=10**12, tol=0.0, compute_min_norm_gap=False)
+est = paper_estimator(max_iter=10**12, tol=0.0, compute_min_norm_gap=False)
 est.set_callbacks(ScoringMonitor(scoring=["r2"]))
 """,
     # the minimum-norm program: one long Gram product and eigendecomposition

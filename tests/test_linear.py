@@ -7,10 +7,10 @@ minimum-norm least-squares solution, computed here by ``np.linalg.lstsq``).
 
 import numpy as np
 import pytest
-from _reference import gaussian_problem
+from _reference import gaussian_problem, paper_estimator
 from scipy import sparse
 
-from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+from sklearn_relubias import MinNormReLURegressor
 from sklearn_relubias.metrics import min_norm_reference
 
 
@@ -73,7 +73,7 @@ def test_gradient_descent_from_zero_lands_on_the_reference(
 ):
     X, y = gaussian_problem(15, 300, seed=11)
     Xv = sparse.csr_matrix(X) if as_sparse else X
-    est = ShallowReLURegressor(
+    est = paper_estimator(
         n_neurons=n_neurons,
         output_weights=output_weights,
         activation="linear",
@@ -93,7 +93,7 @@ def test_relu_from_zero_does_not_land_on_its_reference_where_linear_does():
     """The control's point: the same data, the same step; only the activation differs."""
     X, y = gaussian_problem(20, 2000, seed=12)
     kw = dict(n_neurons=1, learning_rate=0.5, max_iter=50_000)
-    linear = ShallowReLURegressor(activation="linear", **kw).fit(X, y)
-    relu = ShallowReLURegressor(**kw).fit(X, y)
+    linear = paper_estimator(activation="linear", **kw).fit(X, y)
+    relu = paper_estimator(**kw).fit(X, y)
     assert linear.min_norm_gap_ < 1e-8
     assert relu.min_norm_gap_ > 1e-2  # frozen coefficients of the examples it stops fitting

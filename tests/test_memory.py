@@ -18,13 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _reference import gaussian_problem
+from _reference import gaussian_problem, paper_estimator
 from scipy import sparse
 
 from sklearn_relubias import (
     MinNormReLURegressor,
     Precomputed,
-    ShallowReLURegressor,
     _linalg,
     _memory,
 )
@@ -45,7 +44,7 @@ def limit_memory(monkeypatch, nbytes):
 
 def test_auto_solver_takes_the_primal_path_when_the_gram_matrix_does_not_fit(monkeypatch):
     X, y = gaussian_problem(300, 1000, seed=0)  # K: 300^2 * 8 B = 703 KiB
-    est = ShallowReLURegressor(n_neurons=1, compute_min_norm_gap=False, max_iter=5)
+    est = paper_estimator(n_neurons=1, compute_min_norm_gap=False, max_iter=5)
     assert est.fit(X, y).decisions_["path"] == "dual"
     limit_memory(monkeypatch, 1_000_000)  # budget 500 kB < K
     data = Precomputed(X)
@@ -58,7 +57,7 @@ def test_explicit_dual_solver_that_cannot_fit_raises_before_allocating(monkeypat
     X, y = gaussian_problem(300, 1000, seed=0)
     limit_memory(monkeypatch, 1_000_000)
     data = Precomputed(X)
-    est = ShallowReLURegressor(solver="dual", compute_min_norm_gap=False)
+    est = paper_estimator(solver="dual", compute_min_norm_gap=False)
     with pytest.raises(InsufficientMemoryError, match=r"solver=.dual.*300 x 300.*1\.4 MiB"):
         est.fit(X, y, gram=data)
     assert data.n_gram_products == 0
@@ -69,7 +68,7 @@ def test_a_gap_that_cannot_fit_is_refused_before_gradient_descent(monkeypatch):
     limit_memory(monkeypatch, 4_000_000)  # budget 2 MB: K fits, the 3 K of the program do not
     data = Precomputed(X)
     with pytest.raises(InsufficientMemoryError, match="compute_min_norm_gap=False"):
-        ShallowReLURegressor().fit(X, y, gram=data)
+        paper_estimator().fit(X, y, gram=data)
     assert data.n_gram_products == 0  # refused before K, hence before gradient descent
     with pytest.raises(InsufficientMemoryError, match=r"300 x 300"):
         MinNormReLURegressor().fit(X, y)
@@ -100,10 +99,10 @@ def test_huge_sparse_data_fits_without_a_square_matrix():
     )
     y = rng.standard_normal(n)
     with pytest.raises(InsufficientMemoryError, match=r"60000 x 60000.*compute_min_norm_gap"):
-        ShallowReLURegressor().fit(X, y)
+        paper_estimator().fit(X, y)
     tracemalloc.start()
     try:
-        est = ShallowReLURegressor(compute_min_norm_gap=False, max_iter=5).fit(X, y)
+        est = paper_estimator(compute_min_norm_gap=False, max_iter=5).fit(X, y)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -232,7 +231,7 @@ def test_a_fit_in_a_small_cgroup_is_refused_not_killed(monkeypatch, cgroup_v2):
     X, y = rng.standard_normal((2500, 2501)), rng.standard_normal(2500)  # 3 K: 143 MiB
     data = Precomputed(X)
     with pytest.raises(InsufficientMemoryError, match="available under the cgroup memory limit"):
-        ShallowReLURegressor().fit(X, y, gram=data)
+        paper_estimator().fit(X, y, gram=data)
     assert data.n_gram_products == 0
 
 
@@ -291,7 +290,7 @@ resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMI
 out = {"vm_size": vm_size(), "limit": limit, "budget": _memory.budget()}
 data = Precomputed(X)
 try:
-    ShallowReLURegressor(max_iter=5).fit(X, y, gram=data)
+    ShallowReLURegressor(max_iter=5, compute_min_norm_gap=True).fit(X, y, gram=data)
 except InsufficientMemoryError as exc:
     out.update(refused=str(exc), gram_products=data.n_gram_products)
 print(json.dumps(out))
@@ -330,7 +329,7 @@ def test_the_budget_environment_variable(monkeypatch):
     assert _memory.budget() == 2**39
     X, y = gaussian_problem(300, 1000, seed=0)
     monkeypatch.setenv(_memory.ENV_VAR, "1M")  # K (1.4 MiB planned) does not fit
-    est = ShallowReLURegressor(n_neurons=1, compute_min_norm_gap=False, max_iter=5)
+    est = paper_estimator(n_neurons=1, compute_min_norm_gap=False, max_iter=5)
     assert est.fit(X, y).decisions_["path"] == "primal"
     with pytest.raises(
         InsufficientMemoryError, match=r"1\.0 MiB \(set by SKLEARN_RELUBIAS_MEMORY_BUDGET=1M\)"
@@ -347,7 +346,7 @@ def test_an_invalid_budget_variable_names_the_variable(monkeypatch, text):
     with pytest.raises(
         ValueError, match=f"SKLEARN_RELUBIAS_MEMORY_BUDGET={text!r} is not a memory"
     ):
-        ShallowReLURegressor(compute_min_norm_gap=False, max_iter=5).fit(X, y)
+        paper_estimator(compute_min_norm_gap=False, max_iter=5).fit(X, y)
 
 
 def test_the_budget_context_manager(monkeypatch):

@@ -6,7 +6,7 @@ from itertools import combinations
 import cvxpy as cp
 import numpy as np
 import pytest
-from _reference import gaussian_problem
+from _reference import gaussian_problem, paper_estimator
 from scipy import sparse
 
 from sklearn_relubias import MinNormReLURegressor
@@ -338,10 +338,9 @@ def test_scaled_column_interpolates_the_exact_solution(k, col, mixed):
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_min_norm_gap_uses_the_exact_reference_on_the_issue_example():
-    from sklearn_relubias import ShallowReLURegressor
 
     X, y = issue_problem(8)
-    est = ShallowReLURegressor(n_neurons=2, max_iter=200).fit(X, y)
+    est = paper_estimator(n_neurons=2, max_iter=200).fit(X, y)
     # balanced pair, y > 0: W* = (u(y), u(-y)) = (exact_min_norm(X, y), 0)
     W_star = np.vstack([exact_min_norm(X, y), np.zeros(X.shape[1])])
     # 200 steps barely move the weights (the step is set by the huge column), so the

@@ -48,12 +48,14 @@ def read_only(self):
 # what Numba sees on a read-only install with no writable user cache
 caching._CacheLocator.ensure_cache_path = read_only
 import numpy as np
-from sklearn_relubias import ShallowReLURegressor
+from sklearn_relubias import PAPER_MODEL, ShallowReLURegressor
+def paper_estimator(**params):
+    return ShallowReLURegressor(**{**PAPER_MODEL, **params})
 from sklearn_relubias._gd._backends import _numba
 assert type(_numba.gram_descent._cache).__name__ == "NullCache"
 assert type(_numba.primal_descent._cache).__name__ == "NullCache"
 X, y = np.random.default_rng(0).standard_normal((5, 30)), np.arange(5.0)
-est = ShallowReLURegressor(max_iter=50, tol=1e-3).fit(X, y)
+est = paper_estimator(max_iter=50, tol=1e-3).fit(X, y)
 print("ok", est.n_iter_)
 """
 

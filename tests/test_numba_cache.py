@@ -279,14 +279,16 @@ if {full!r}:
 
     caching.IndexDataCacheFile._open_for_write = full
 import numpy as np
-from sklearn_relubias import ShallowReLURegressor
+from sklearn_relubias import PAPER_MODEL, ShallowReLURegressor
+def paper_estimator(**params):
+    return ShallowReLURegressor(**{{**PAPER_MODEL, **params}})
 from sklearn_relubias._gd._backends import _numba
 from sklearn_relubias.exceptions import NumbaCacheWarning
 
 X, y = np.random.default_rng(0).standard_normal((5, 30)), np.arange(5.0)
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    est = ShallowReLURegressor(max_iter=50, tol=1e-3, compute_min_norm_gap=False).fit(X, y)
+    est = paper_estimator(max_iter=50, tol=1e-3, compute_min_norm_gap=False).fit(X, y)
 print(json.dumps({{
     "weights": est.hidden_weights_.tolist(),
     "hits": sum(_numba.gram_descent.stats.cache_hits.values()),

@@ -3,10 +3,9 @@ import warnings
 import _reference as ref
 import numpy as np
 import pytest
-from _reference import gaussian_problem
+from _reference import gaussian_problem, paper_estimator
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_relubias import ShallowReLURegressor
 from sklearn_relubias.experiments import GapSweepResult, gap_sweep
 from sklearn_relubias.experiments._gap_sweep import METRICS
 from sklearn_relubias.plotting import GapDisplay, PatternTimelineDisplay
@@ -68,7 +67,7 @@ def test_pattern_timeline_rebuilds_the_history(pyplot):
     X, y = gaussian_problem(12, 60, seed=4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est = ShallowReLURegressor(
+        est = paper_estimator(
             n_neurons=2,
             init="random",
             init_scale=1.0,
@@ -95,7 +94,7 @@ def test_pattern_timeline_rebuilds_the_history(pyplot):
 def test_pattern_timeline_needs_a_recorded_fit(pyplot):
     X, y = gaussian_problem(5, 20)
     with pytest.raises(ValueError, match="record_pattern=True"):
-        PatternTimelineDisplay.from_estimator(ShallowReLURegressor().fit(X, y))
+        PatternTimelineDisplay.from_estimator(paper_estimator().fit(X, y))
 
 
 def records_for_display(same):

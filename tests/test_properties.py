@@ -4,11 +4,12 @@ import warnings
 
 import numpy as np
 import pytest
+from _reference import paper_estimator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+from sklearn_relubias import MinNormReLURegressor
 
 # Hypothesis draws arbitrary problems: stranded examples and zero-init copies are expected.
 pytestmark = [
@@ -115,9 +116,7 @@ def test_gradient_descent_invariants():
         X, y = problem
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            est = ShallowReLURegressor(max_iter=200, random_state=0, record_pattern=True, **kw).fit(
-                X, y
-            )
+            est = paper_estimator(max_iter=200, random_state=0, record_pattern=True, **kw).fit(X, y)
         X64 = X.astype(np.float64)
         W = est.hidden_weights_
         assert np.all(np.isfinite(W)) and np.all(np.isfinite(est.dual_coef_))

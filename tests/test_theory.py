@@ -2,9 +2,8 @@ import warnings
 
 import numpy as np
 import pytest
-from _reference import gd, step_size
+from _reference import gd, paper_estimator, step_size
 
-from sklearn_relubias import ShallowReLURegressor
 from sklearn_relubias.datasets import make_high_dim_regression, make_orthogonal_regression
 from sklearn_relubias.experiments._theory import (
     CATEGORIES,
@@ -20,7 +19,7 @@ def fit(X, y, **params):
     params = {"max_iter": 200_000, "record_pattern": True, **params}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # duplicate neurons, stranded examples
-        return ShallowReLURegressor(**params).fit(X, y)
+        return paper_estimator(**params).fit(X, y)
 
 
 @pytest.fixture(scope="module")

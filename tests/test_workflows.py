@@ -6,7 +6,7 @@ import _reference as ref
 import numpy as np
 import pytest
 import sklearn
-from _reference import gaussian_problem
+from _reference import gaussian_problem, paper_estimator
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
@@ -14,7 +14,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+from sklearn_relubias import MinNormReLURegressor
 from sklearn_relubias.exceptions import DuplicateNeuronsWarning, StrandedExampleWarning
 from sklearn_relubias.metrics import stranded_examples
 
@@ -39,8 +39,8 @@ def test_integer_weights_equal_repeated_rows_gd(solver, n, d):
     X, y = gaussian_problem(n, d, seed=1)
     w, rep = weights_and_repeats(n)
     kw = dict(n_neurons=3, init="random", random_state=0, solver=solver, **STEPS)
-    weighted = quiet_fit(ShallowReLURegressor(**kw), X, y, sample_weight=w)
-    repeated = quiet_fit(ShallowReLURegressor(**kw), X[rep], y[rep])
+    weighted = quiet_fit(paper_estimator(**kw), X, y, sample_weight=w)
+    repeated = quiet_fit(paper_estimator(**kw), X[rep], y[rep])
     scale = np.abs(repeated.hidden_weights_).max()
     np.testing.assert_allclose(
         weighted.hidden_weights_, repeated.hidden_weights_, atol=1e-12 * scale
@@ -60,7 +60,7 @@ def test_weighted_gd_matches_the_weighted_oracle():
     a = np.array([1.0, -1.0])
     W0 = np.random.default_rng(2).standard_normal((2, 30))
     est = quiet_fit(
-        ShallowReLURegressor(
+        paper_estimator(
             init="random",
             init_scale=np.sqrt(30),
             max_iter=1,
@@ -98,7 +98,7 @@ def test_integer_weights_equal_repeated_rows_min_norm(n, d):
 
 def test_sample_weight_validation():
     X, y = gaussian_problem(5, 10)
-    for est in (ShallowReLURegressor(), MinNormReLURegressor()):
+    for est in (paper_estimator(), MinNormReLURegressor()):
         with pytest.raises(ValueError, match="(?i)negative"):
             est.fit(X, y, sample_weight=-np.ones(5))
         with pytest.raises(ValueError, match="non-zero"):
@@ -110,7 +110,7 @@ def test_metadata_routing_in_pipeline_and_grid_search():
     w = np.random.default_rng(0).uniform(0.5, 2.0, 40)
     with sklearn.config_context(enable_metadata_routing=True):
         for est in (
-            ShallowReLURegressor(max_iter=200, compute_min_norm_gap=False),
+            paper_estimator(max_iter=200, compute_min_norm_gap=False),
             MinNormReLURegressor(),
         ):
             est = est.set_fit_request(sample_weight=True).set_score_request(sample_weight=True)
@@ -130,12 +130,12 @@ def test_metadata_routing_in_pipeline_and_grid_search():
             assert np.isfinite(search.best_score_)
 
 
-@pytest.mark.parametrize("Estimator", [ShallowReLURegressor, MinNormReLURegressor])
+@pytest.mark.parametrize("Estimator", [paper_estimator, MinNormReLURegressor])
 def test_intercept_round_trip(Estimator):
     X, y = gaussian_problem(15, 200, seed=5)
     s = np.random.default_rng(2).uniform(0.5, 2.0, 15)
     shifted = y + 7.0
-    kw = dict(max_iter=500) if Estimator is ShallowReLURegressor else {}
+    kw = dict(max_iter=500) if Estimator is paper_estimator else {}
     with_icpt = Estimator(fit_intercept=True, **kw).fit(X, shifted, sample_weight=s)
     mean = np.sum(s * shifted) / np.sum(s)
     assert with_icpt.intercept_ == pytest.approx(mean, rel=1e-14)
@@ -156,8 +156,8 @@ def test_warm_start_continues_one_long_run(solver):
         learning_rate=0.7,
         record_pattern=True,
     )
-    long = quiet_fit(ShallowReLURegressor(max_iter=300, tol=0.0, **kw), X, y)
-    warm = ShallowReLURegressor(max_iter=100, tol=0.0, warm_start=True, **kw)
+    long = quiet_fit(paper_estimator(max_iter=300, tol=0.0, **kw), X, y)
+    warm = paper_estimator(max_iter=100, tol=0.0, warm_start=True, **kw)
     for _ in range(3):
         quiet_fit(warm, X, y)
     assert warm.n_iter_ == long.n_iter_ == 300
@@ -177,10 +177,8 @@ def test_warm_start_continues_one_long_run(solver):
 
 def test_warm_start_tol_is_relative_to_the_first_fit():
     X, y = gaussian_problem(10, 300, seed=7)
-    long = ShallowReLURegressor(learning_rate=1.0, tol=1e-8, max_iter=10**5).fit(X, y)
-    warm = ShallowReLURegressor(
-        learning_rate=1.0, tol=1e-8, max_iter=long.n_iter_ // 2, warm_start=True
-    )
+    long = paper_estimator(learning_rate=1.0, tol=1e-8, max_iter=10**5).fit(X, y)
+    warm = paper_estimator(learning_rate=1.0, tol=1e-8, max_iter=long.n_iter_ // 2, warm_start=True)
     quiet_fit(warm, X, y)
     warm.set_params(max_iter=long.n_iter_).fit(X, y)  # stops where the long run did
     assert warm.n_iter_ == long.n_iter_
@@ -189,7 +187,7 @@ def test_warm_start_tol_is_relative_to_the_first_fit():
 def test_stranded_examples_attribute_and_warning_class():
     X, y = gaussian_problem(20, 500, seed=0)  # one example stranded at learning_rate=0.5
     with pytest.warns(StrandedExampleWarning) as record:
-        est = ShallowReLURegressor(learning_rate=0.5).fit(X, y)
+        est = paper_estimator(learning_rate=0.5).fit(X, y)
     assert len(record) == 1 and issubclass(StrandedExampleWarning, UserWarning)
     expected = stranded_examples(y, est.output_weights_, est.activation_pattern_)
     assert expected.size > 0
@@ -198,23 +196,23 @@ def test_stranded_examples_attribute_and_warning_class():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warnings.simplefilter("ignore", StrandedExampleWarning)
-        ShallowReLURegressor(learning_rate=0.5).fit(X, y)
+        paper_estimator(learning_rate=0.5).fit(X, y)
 
 
 def test_zero_init_copies_are_announced():
     X, y = gaussian_problem(10, 100, seed=8)
     with pytest.warns(DuplicateNeuronsWarning, match="2 distinct neuron"):
-        est = ShallowReLURegressor(n_neurons=6, max_iter=50, tol=1e-3).fit(X, y)
+        est = paper_estimator(n_neurons=6, max_iter=50, tol=1e-3).fit(X, y)
     np.testing.assert_array_equal(est.hidden_weights_[0], est.hidden_weights_[4])
     with warnings.catch_warnings():
         warnings.simplefilter("error", DuplicateNeuronsWarning)
-        ShallowReLURegressor(n_neurons=6, init="random", max_iter=50, tol=1e-3).fit(X, y)
-        ShallowReLURegressor(n_neurons=2, max_iter=50, tol=1e-3).fit(X, y)
+        paper_estimator(n_neurons=6, init="random", max_iter=50, tol=1e-3).fit(X, y)
+        paper_estimator(n_neurons=2, max_iter=50, tol=1e-3).fit(X, y)
 
 
 def test_refit_clears_attributes_of_the_previous_fit():
     X, y = gaussian_problem(10, 40, seed=9)
-    est = quiet_fit(ShallowReLURegressor(record_pattern=True, max_iter=20), X, y)
+    est = quiet_fit(paper_estimator(record_pattern=True, max_iter=20), X, y)
     assert hasattr(est, "pattern_changes_")
     quiet_fit(est.set_params(record_pattern=False), X, y)
     assert not hasattr(est, "pattern_changes_")
@@ -227,7 +225,7 @@ def test_verbose_reports_progress_per_chunk(capsys):
     old = _driver.FIRST_CHUNK
     _driver.FIRST_CHUNK = 10
     try:
-        quiet_fit(ShallowReLURegressor(verbose=1, max_iter=40, tol=0.0), X, y)
+        quiet_fit(paper_estimator(verbose=1, max_iter=40, tol=0.0), X, y)
     finally:
         _driver.FIRST_CHUNK = old
     lines = capsys.readouterr().out.splitlines()
@@ -239,8 +237,8 @@ def test_sparse_weighted_fit_matches_dense():
     X, y = gaussian_problem(15, 30, seed=11)
     w = np.random.default_rng(3).uniform(0.2, 2.0, 15)
     kw = dict(solver="primal", **STEPS)
-    dense = quiet_fit(ShallowReLURegressor(**kw), X, y, sample_weight=w)
-    sp = quiet_fit(ShallowReLURegressor(**kw), sparse.csr_matrix(X), y, sample_weight=w)
+    dense = quiet_fit(paper_estimator(**kw), X, y, sample_weight=w)
+    sp = quiet_fit(paper_estimator(**kw), sparse.csr_matrix(X), y, sample_weight=w)
     np.testing.assert_allclose(sp.hidden_weights_, dense.hidden_weights_, rtol=1e-10, atol=1e-14)
 
 
@@ -251,7 +249,7 @@ def test_tall_data_never_builds_an_n_by_n_matrix():
     r = np.random.default_rng(0)
     X, y = r.standard_normal((100_000, 5)), r.standard_normal(100_000)
     tracemalloc.start()
-    est = quiet_fit(ShallowReLURegressor(max_iter=20), X, y)
+    est = quiet_fit(paper_estimator(max_iter=20), X, y)
     ref = MinNormReLURegressor().fit(X, y)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()

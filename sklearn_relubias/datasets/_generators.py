@@ -322,13 +322,13 @@ def make_stalled_regression(
 
     Examples
     --------
-    >>> from sklearn_relubias import ShallowReLURegressor
+    >>> from sklearn_relubias import PAPER_MODEL, ShallowReLURegressor
     >>> from sklearn_relubias.datasets import make_stalled_regression
     >>> X, y = make_stalled_regression(random_state=0)
     >>> import pytest
     >>> from sklearn_relubias.exceptions import StrandedExampleWarning
     >>> with pytest.warns(StrandedExampleWarning):  # the positive example is stranded
-    ...     reg = ShallowReLURegressor(n_neurons=1).fit(X, y)
+    ...     reg = ShallowReLURegressor(**PAPER_MODEL).set_params(n_neurons=1).fit(X, y)
     >>> reg.stranded_indices_.tolist()
     [0]
     >>> bool(reg.activation_pattern_.any()), bool(reg.min_norm_gap_ > 0.9)
@@ -549,13 +549,14 @@ def make_frozen_regression(n_features=3, *, angle=30.0, random_state=None, retur
 
     Examples
     --------
-    >>> from sklearn_relubias import ShallowReLURegressor
+    >>> from sklearn_relubias import PAPER_MODEL, ShallowReLURegressor
     >>> from sklearn_relubias.datasets import make_frozen_regression
     >>> X, y, p = make_frozen_regression(random_state=0, return_params=True)
     >>> round(p["flow_gap"], 3)
     0.171
     >>> for lr in (0.1, 0.01):
-    ...     reg = ShallowReLURegressor(n_neurons=1, learning_rate=lr, max_iter=100_000).fit(X, y)
+    ...     reg = ShallowReLURegressor(**PAPER_MODEL)
+    ...     _ = reg.set_params(n_neurons=1, learning_rate=lr, max_iter=100_000).fit(X, y)
     ...     print(f"{reg.min_norm_gap_:.3f}", reg.loss_curve_[-1] < 1e-15)
     0.171 True
     0.171 True

@@ -32,7 +32,7 @@ from .._metrics import (
 )
 from .._model import Model
 from .._plan import Precomputed
-from .._shallow import ShallowReLURegressor
+from .._shallow import PAPER_MODEL, ShallowReLURegressor
 from ..datasets import make_high_dim_regression, make_orthogonal_regression, spectrum_stats
 from ..exceptions import StrandedExampleWarning, quiet
 from ..utils._sklearn_compat import Interval, StrOptions, validate_params
@@ -126,9 +126,7 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
     least_squares = {}  # per model and targets: the label-sign least-squares reference
     records = []
     for swept in grid:
-        est = ShallowReLURegressor(
-            **{**params, **swept, "random_state": init_seed, "compute_min_norm_gap": True}
-        )
+        est = ShallowReLURegressor(**{**PAPER_MODEL, **params, **swept, "random_state": init_seed})
         start = time.perf_counter()
         with quiet(StrandedExampleWarning, ConvergenceWarning):  # recorded below instead
             est.fit(X, y, gram=data)
@@ -402,7 +400,11 @@ def gap_sweep(
     n_repeats : int, default=5
         Independent data sets per ``(n, d)``.
     estimator_params : dict, default=None
-        Fixed :class:`~sklearn_relubias.ShallowReLURegressor` parameters.
+        Fixed :class:`~sklearn_relubias.ShallowReLURegressor` parameters, on
+        top of the paper's model (:data:`~sklearn_relubias.PAPER_MODEL`: two
+        neurons, zero start, no intercept, ``learning_rate=0.1``, run to
+        ``tol``), so a sweep's numbers do not follow the estimator's
+        defaults.
     param_grid : dict of lists, default=None
         Swept estimator parameters (as in
         :class:`~sklearn.model_selection.GridSearchCV`), e.g.

@@ -29,7 +29,7 @@ from .._base import check_complete_history
 from .._linalg import pre_activations, span
 from .._model import Model
 from .._plan import as_precomputed, step_size
-from .._shallow import ShallowReLURegressor
+from .._shallow import PAPER_MODEL, ShallowReLURegressor
 
 #: The categories of :func:`gap_decomposition`, in the order of ``parts``.
 CATEGORIES = ("frozen", "sliding", "left_kink", "stranded", "active")
@@ -181,11 +181,12 @@ def gap_decomposition(estimator, X, y, *, kink_tol=1e-6, gram=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_relubias import ShallowReLURegressor
+    >>> from sklearn_relubias import PAPER_MODEL, ShallowReLURegressor
     >>> from sklearn_relubias.datasets import make_high_dim_regression
     >>> from sklearn_relubias.experiments import gap_decomposition
     >>> X, y = make_high_dim_regression(20, 2000, labels="rademacher", random_state=0)
-    >>> est = ShallowReLURegressor(learning_rate=0.3, record_pattern=True).fit(X, y)
+    >>> paper = ShallowReLURegressor(**PAPER_MODEL)
+    >>> est = paper.set_params(learning_rate=0.3, record_pattern=True).fit(X, y)
     >>> dec = gap_decomposition(est, X, y)
     >>> sorted(dec.parts)
     ['active', 'frozen', 'init', 'left_kink', 'sliding', 'stranded']
@@ -391,12 +392,12 @@ def predict_gap(
 
     Examples
     --------
-    >>> from sklearn_relubias import ShallowReLURegressor
+    >>> from sklearn_relubias import PAPER_MODEL, ShallowReLURegressor
     >>> from sklearn_relubias.datasets import make_high_dim_regression
     >>> from sklearn_relubias.experiments import predict_gap
     >>> X, y = make_high_dim_regression(20, 2000, labels="rademacher", random_state=0)
     >>> pred = predict_gap(X, y, learning_rate=0.3)
-    >>> est = ShallowReLURegressor(learning_rate=0.3).fit(X, y)
+    >>> est = ShallowReLURegressor(**PAPER_MODEL).set_params(learning_rate=0.3).fit(X, y)
     >>> bool(abs(pred.distance / est.min_norm_distance_ - 1) < 0.01)
     True
     """
@@ -634,8 +635,9 @@ def gradient_flow_limit(
     order : int, default=None
         Extrapolation order (default: all steps).
     estimator_params : dict, default=None
-        Further parameters of :class:`~sklearn_relubias.ShallowReLURegressor`
-        (default ``max_iter=200000``).
+        Further parameters of :class:`~sklearn_relubias.ShallowReLURegressor`,
+        on top of :data:`~sklearn_relubias.PAPER_MODEL` with
+        ``max_iter=200000``.
     gram : ndarray or Precomputed, default=None
         ``X X^T`` or a :class:`~sklearn_relubias.Precomputed` of X. Every
         fit shares it, so ``K`` is formed and decomposed, and ``W*`` solved,
@@ -656,7 +658,7 @@ def gradient_flow_limit(
     """
     if metric not in ("min_norm_gap", "min_norm_distance"):
         raise ValueError(f"metric must be 'min_norm_gap' or 'min_norm_distance', got {metric!r}.")
-    params = {"max_iter": 200_000, **(estimator_params or {})}
+    params = {**PAPER_MODEL, "max_iter": 200_000, **(estimator_params or {})}
     params.pop("learning_rate", None)
     X = np.asarray(X, dtype=np.float64)
     data = as_precomputed(gram, X)  # K, its spectrum and W* once for every learning rate

@@ -1,0 +1,208 @@
+"""Defaults for tabular data, the window rule, and warnings that change what to do (issue 17)."""
+
+import subprocess
+import sys
+import warnings
+
+import _reference as ref
+import numpy as np
+import pytest
+from _reference import gaussian_problem, paper_estimator
+from scipy import sparse
+from sklearn.datasets import load_diabetes
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_relubias import PAPER_MODEL, ShallowReLURegressor
+from sklearn_relubias._gd import _driver
+from sklearn_relubias.datasets import make_stalled_regression
+from sklearn_relubias.exceptions import RegionMismatchWarning, StrandedExampleWarning
+
+
+def package_warnings(caught):
+    """The warnings of this package among ``caught`` (its ConvergenceWarnings included)."""
+    return [
+        w
+        for w in caught
+        if w.category.__module__.startswith("sklearn_relubias")
+        or (issubclass(w.category, ConvergenceWarning) and "Gradient descent" in str(w.message))
+    ]
+
+
+def first_stall(losses, window, loss_tol):
+    """The window rule on a loss curve, as written: the first T >= window that stalls."""
+    for T in range(window, len(losses)):
+        if losses[T - window] - losses[T] <= loss_tol * losses[T - window]:
+            return T
+    return None
+
+
+@pytest.mark.filterwarnings("ignore::sklearn_relubias.exceptions.StrandedExampleWarning")
+@pytest.mark.parametrize("loss_tol", [1e-3, 0.999])  # a late stall; one at T = window
+@pytest.mark.parametrize("solver", ["primal", "dual"])
+@pytest.mark.parametrize("first_chunk", [1, 7, 10_000])
+def test_the_window_rule_stops_where_the_loss_curve_says(
+    solver, first_chunk, loss_tol, monkeypatch
+):
+    """Tall data cannot be interpolated: the rule stops at the first stalled window, whatever
+    the chunking, with the weights of that step of the NumPy transcription."""
+    X, y = gaussian_problem(60, 8, seed=11)
+    a = ref.output_weights("balanced", 4)
+    eta = ref.step_size(X, a, 1.0)
+    W0 = np.random.default_rng(5).normal(scale=1 / np.sqrt(8), size=(4, 8))
+    Ws, losses = ref.gd(X, y, a, W0, eta, 3000)
+    T = first_stall(losses, 25, loss_tol)
+    assert T is not None and (T == 25 if loss_tol > 0.5 else 25 < T < 3000)
+    monkeypatch.setattr(_driver, "FIRST_CHUNK", first_chunk)
+    est = paper_estimator(
+        n_neurons=4, init="random", learning_rate=1.0, solver=solver, n_iter_no_change=25
+    )
+    est.set_params(loss_tol=loss_tol, compute_min_norm_gap=False, tol=0.0, max_iter=3000)
+    est._initial_weights = lambda m, d: W0  # the transcription's start
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # a stalled fit did not fail
+        est.fit(X, y)
+    assert est.n_iter_ == T
+    assert est.decisions_["status"] == "stalled"
+    np.testing.assert_allclose(est.hidden_weights_, Ws[T], rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(est.loss_curve_, losses[: T + 1], rtol=1e-10, atol=1e-15)
+
+
+def test_max_iter_warns_only_while_the_loss_still_falls():
+    X, y = gaussian_problem(2000, 5, seed=11)  # far from interpolable by 16 neurons
+    est = ShallowReLURegressor(random_state=0, max_iter=5, compute_min_norm_gap=False)
+    with pytest.warns(ConvergenceWarning, match="still fell by more than loss_tol"):
+        est.fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.set_params(max_iter=100_000).fit(X, y)
+    assert est.decisions_["status"] == "stalled" and est.n_iter_ < 100_000
+
+
+def test_defaults_score_like_ridge_on_diabetes_with_no_package_warning():
+    """The issue: defaults scored -0.87 on diabetes and every fit of a search warned."""
+    X, y = load_diabetes(return_X_y=True)
+    cv = KFold(5, shuffle=True, random_state=0)
+    ridge = cross_val_score(make_pipeline(StandardScaler(), Ridge()), X, y, cv=cv).mean()
+    pipe = make_pipeline(StandardScaler(), ShallowReLURegressor(random_state=0))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ours = cross_val_score(pipe, X, y, cv=cv).mean()
+        grid = {"shallowreluregressor__learning_rate": [0.3, 1.0]}
+        GridSearchCV(pipe, grid, cv=cv).fit(X, y)
+    assert ours >= ridge - 0.05, (ours, ridge)
+    assert package_warnings(caught) == []
+
+
+def test_paper_model_is_the_previous_defaults():
+    """Sweeps, the command line and the theory helpers fit this model: their numbers stay."""
+    expected = dict(
+        n_neurons=2, init="zero", init_scale=1e-3, learning_rate=0.1, max_iter=10000, tol=1e-10
+    )
+    assert {k: PAPER_MODEL[k] for k in expected} == expected
+    assert PAPER_MODEL["n_iter_no_change"] is None and PAPER_MODEL["fit_intercept"] is False
+    X, y = gaussian_problem(10, 200, seed=2)
+    est = ShallowReLURegressor(**PAPER_MODEL).fit(X, y)
+    a = ref.output_weights("balanced", 2)
+    Ws, _ = ref.gd(X, y, a, np.zeros((2, 200)), ref.step_size(X, a, 0.1), est.n_iter_)
+    np.testing.assert_allclose(est.hidden_weights_, Ws[-1], rtol=1e-9, atol=1e-13)
+    assert est.decisions_["status"] == "converged"
+
+
+@pytest.mark.parametrize(
+    "shape, setting, decision",
+    [
+        ((20, 200), "auto", "computed"),
+        ((200, 20), "auto", "skipped by 'auto': n_samples >= n_features"),
+        ((1001, 1500), "auto", "skipped by 'auto': n_samples > 1000"),
+        ((20, 200), False, "skipped: compute_min_norm_gap=False"),
+        ((200, 20), True, "computed"),
+    ],
+)
+def test_the_gap_is_computed_when_auto_says_so(shape, setting, decision):
+    X, y = gaussian_problem(*shape, seed=1)
+    est = ShallowReLURegressor(random_state=0, max_iter=20, compute_min_norm_gap=setting)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RegionMismatchWarning)
+        est.fit(X, y)
+    assert est.decisions_["min_norm_gap"].startswith(decision)
+    assert np.isnan(est.min_norm_gap_) == (decision != "computed")
+    assert (est.pattern_matches_reference_ is None) == (decision != "computed")
+
+
+def test_region_mismatch_warns_only_when_the_gap_was_asked_for():
+    """A random start with many neurons ends in another region; 'auto' does not warn."""
+    X, y = gaussian_problem(20, 200, seed=3)
+    params = dict(n_neurons=16, init="random", init_scale=1.0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        auto = ShallowReLURegressor(**params).fit(X, y)
+    assert auto.pattern_matches_reference_ is False
+    with pytest.warns(RegionMismatchWarning):
+        ShallowReLURegressor(**params, compute_min_norm_gap=True).fit(X, y)
+
+
+def test_stranded_examples_warn_only_when_they_hold_the_loss():
+    # the stalled instance: the positive example holds the whole remaining loss
+    X, y = make_stalled_regression(random_state=0)
+    with pytest.warns(StrandedExampleWarning, match="of the final training loss"):
+        est = paper_estimator(n_neurons=1).fit(X, y)
+    assert est.stranded_indices_.tolist() == [0]
+    # tall data: a few stranded rows whose share of a loss no model fits is small
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2000, 5))
+    y = np.maximum(X @ rng.standard_normal(5), 0) + 0.3 * rng.standard_normal(2000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = ShallowReLURegressor(n_neurons=2, random_state=0).fit(X, y)
+    r2 = (est.predict(X) - y) ** 2
+    inside = np.isin(np.arange(2000), est.stranded_indices_)
+    assert inside.any() and r2[inside].mean() < 10 * r2[~inside].mean()
+
+
+def test_predictions_keep_the_float_dtype_of_x():
+    X, y = gaussian_problem(30, 5, seed=4)
+    est = ShallowReLURegressor(random_state=0).fit(X.astype(np.float32), y)
+    assert est.predict(X.astype(np.float32)).dtype == np.float32
+    assert est.predict(X).dtype == np.float64
+    np.testing.assert_allclose(
+        est.predict(X.astype(np.float32)), est.predict(X.astype(np.float32).astype(float)), 1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "make, path",
+    [
+        (lambda r: r.standard_normal((300, 250)), "dual"),  # n < 1.5 d: the Gram step is cheaper
+        (lambda r: r.standard_normal((300, 150)), "primal"),
+        (lambda r: sparse.random(300, 3000, density=0.01, format="csr", random_state=0), "primal"),
+        (lambda r: sparse.random(300, 3000, density=0.2, format="csr", random_state=0), "dual"),
+    ],
+)
+def test_auto_solver_counts_the_work_of_a_step(make, path):
+    X = make(np.random.default_rng(0))
+    y = np.random.default_rng(1).standard_normal(300)
+    est = ShallowReLURegressor(random_state=0, max_iter=3, compute_min_norm_gap=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    assert est.decisions_["path"] == path
+
+
+def test_help_and_version_do_not_import_the_numerics():
+    code = (
+        "import sys\n"
+        "from sklearn_relubias import _cli\n"
+        "try:\n"
+        "    _cli.main(['--version'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in ('numpy', 'numba', 'scipy', 'sklearn') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[0].startswith("relubias ")
+    assert out.stdout.strip().endswith("[]")
