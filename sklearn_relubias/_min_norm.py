@@ -5,6 +5,7 @@ from numbers import Real
 import numpy as np
 
 from ._base import _BaseReLURegressor, restore_on_error, store_dual_coef, warn_if_unfittable
+from ._linalg import blas_threads_for
 from ._plan import FitPlan
 from .utils._sklearn_compat import Interval, _fit_context
 
@@ -186,24 +187,25 @@ class MinNormReLURegressor(_BaseReLURegressor):
             Fitted estimator.
         """
         data = self._validate_training_data(X, y, sample_weight)
-        plan = FitPlan(
-            data.X,
-            data.y,
-            data.model,
-            sample_weight=data.sample_weight,
-            reference=True,
-            tol=self.tol,
-        )
-        sol = plan.reference(dual_coef=True)
-        if not sol.interpolates:
-            warn_if_unfittable(data.model.unfittable_rows(data.X, data.y, data.sample_weight))
-        self.output_weights_ = data.model.output_weights
-        self.intercept_ = data.intercept
-        store_dual_coef(self, sol.dual_coef, plan.scaling)
-        self.hidden_weights_ = plan.scaling.weights_out(sol.weights)
-        self.activation_pattern_ = sol.active
-        self.interpolates_ = sol.interpolates
-        self.kkt_residual_ = sol.kkt
-        self.n_iter_ = int(sol.n_iter)
-        self.decisions_ = plan.decisions
+        with blas_threads_for(*data.X.shape):  # small problems: one BLAS thread
+            plan = FitPlan(
+                data.X,
+                data.y,
+                data.model,
+                sample_weight=data.sample_weight,
+                reference=True,
+                tol=self.tol,
+            )
+            sol = plan.reference(dual_coef=True)
+            if not sol.interpolates:
+                warn_if_unfittable(data.model.unfittable_rows(data.X, data.y, data.sample_weight))
+            self.output_weights_ = data.model.output_weights
+            self.intercept_ = data.intercept
+            store_dual_coef(self, sol.dual_coef, plan.scaling)
+            self.hidden_weights_ = plan.scaling.weights_out(sol.weights)
+            self.activation_pattern_ = sol.active
+            self.interpolates_ = sol.interpolates
+            self.kkt_residual_ = sol.kkt
+            self.n_iter_ = int(sol.n_iter)
+            self.decisions_ = plan.decisions
         return self

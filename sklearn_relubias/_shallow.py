@@ -9,6 +9,7 @@ from sklearn.utils import check_random_state
 from ._base import _BaseReLURegressor, restore_on_error, store_dual_coef, warn_if_unfittable
 from ._callbacks import CallbackSupportMixin, ChunkReporter
 from ._gd import OPTIMIZERS, Status, run_gd
+from ._linalg import blas_threads_for
 from ._plan import FitPlan, as_precomputed
 from .exceptions import (
     DuplicateNeuronsWarning,
@@ -393,44 +394,45 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             for name in ("pattern_changes_", "n_pattern_changes_"):  # not produced by every fit
                 self.__dict__.pop(name, None)
         data = self._validate_training_data(X, y, sample_weight)
-        W_start, C_prev = self._start(data, warm)
-        gap_decision = self._gap_decision(*data.X.shape)
-        plan = FitPlan(
-            data.X,
-            data.y,
-            data.model,
-            learning_rate=self.learning_rate,
-            solver=self.solver,
-            sample_weight=data.sample_weight,
-            data=as_precomputed(gram, data.X),
-            init_weights=W_start,
-            reference=gap_decision == "computed",
-            reference_advice="set compute_min_norm_gap=False to fit without the gap.",
-        )
-        offset = self.n_iter_ if warm else 0
-        reporter = self._reporter(data, plan, offset)
-        res = run_gd(
-            plan.problem,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            loss_tol=self.loss_tol,
-            record_pattern=self.record_pattern,
-            grad_ref=self._grad_ref if warm else None,
-            on_chunk=reporter if reporter.active else None,
-            report_every=reporter.report_every,
-        )
-        self._warn_on_status(res.status, res.n_iter)
-        stranded = self._stranded(data, plan, res)
-        self._store(data, plan, res, (W_start, C_prev, warm, offset), stranded)
-        self.decisions_["min_norm_gap"] = gap_decision
-        if self.verbose:
-            print(
-                f"[{type(self).__name__}] {self.n_iter_} steps, "
-                f"loss {self.loss_curve_[-1]:.3e}, pattern stable from step "
-                f"{self.pattern_stable_iter_}, min_norm_gap {self.min_norm_gap_:.3e}"
+        with blas_threads_for(*data.X.shape):  # small problems: one BLAS thread
+            W_start, C_prev = self._start(data, warm)
+            gap_decision = self._gap_decision(*data.X.shape)
+            plan = FitPlan(
+                data.X,
+                data.y,
+                data.model,
+                learning_rate=self.learning_rate,
+                solver=self.solver,
+                sample_weight=data.sample_weight,
+                data=as_precomputed(gram, data.X),
+                init_weights=W_start,
+                reference=gap_decision == "computed",
+                reference_advice="set compute_min_norm_gap=False to fit without the gap.",
             )
-        reporter.close()
+            offset = self.n_iter_ if warm else 0
+            reporter = self._reporter(data, plan, offset)
+            res = run_gd(
+                plan.problem,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                loss_tol=self.loss_tol,
+                record_pattern=self.record_pattern,
+                grad_ref=self._grad_ref if warm else None,
+                on_chunk=reporter if reporter.active else None,
+                report_every=reporter.report_every,
+            )
+            self._warn_on_status(res.status, res.n_iter)
+            stranded = self._stranded(data, plan, res)
+            self._store(data, plan, res, (W_start, C_prev, warm, offset), stranded)
+            self.decisions_["min_norm_gap"] = gap_decision
+            if self.verbose:
+                print(
+                    f"[{type(self).__name__}] {self.n_iter_} steps, "
+                    f"loss {self.loss_curve_[-1]:.3e}, pattern stable from step "
+                    f"{self.pattern_stable_iter_}, min_norm_gap {self.min_norm_gap_:.3e}"
+                )
+            reporter.close()
         return self
 
     def _gap_decision(self, n_samples, n_features):

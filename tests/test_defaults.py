@@ -206,3 +206,29 @@ def test_help_and_version_do_not_import_the_numerics():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[0].startswith("relubias ")
     assert out.stdout.strip().endswith("[]")
+
+
+def blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return {
+        lib["filepath"]: lib["num_threads"]
+        for lib in threadpool_info()
+        if lib["user_api"] == "blas"
+    }
+
+
+def test_small_fits_hold_blas_at_one_thread_and_give_the_limit_back_once():
+    """Interleaved small fits (threads) must not restore each other's limits."""
+    from sklearn_relubias._linalg import blas_threads_for
+
+    before = blas_threads()
+    small_a, small_b = blas_threads_for(1000, 20), blas_threads_for(300, 300)
+    assert blas_threads_for(3000, 30000) is not small_a  # large problems keep their threads
+    small_a.__enter__()
+    small_b.__enter__()
+    assert set(blas_threads().values()) == {1}
+    small_a.__exit__(None, None, None)  # the other fit still runs: still one thread
+    assert set(blas_threads().values()) == {1}
+    small_b.__exit__(None, None, None)
+    assert blas_threads() == before
