@@ -1,4 +1,4 @@
-"""Gap to the minimum-norm solution against d and learning_rate (the README's table).
+"""Gap to the minimum-norm solution against d and learning_rate (the user guide's table).
 
 Median over 8 seeds of Gaussian inputs with +/-1 labels, one neuron of the
 paper's model (``PAPER_MODEL``: zero start, no intercept, run to ``tol``).
