@@ -27,6 +27,7 @@ from sklearn.datasets import (
     make_friedman2,
     make_friedman3,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.neural_network import MLPRegressor
@@ -41,9 +42,6 @@ def ours(w):
     if w.category.__module__.startswith("sklearn_relubias"):
         return True
     return issubclass(w.category, ConvergenceWarning) and "Gradient descent" in str(w.message)
-
-
-from sklearn.exceptions import ConvergenceWarning
 
 
 def datasets():

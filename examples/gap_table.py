@@ -1,6 +1,7 @@
-"""Gap to the minimum-norm solution against d and learning_rate (the README's table).
+"""Gap to the minimum-norm solution against d and learning_rate (the user guide's table).
 
-Median over 8 seeds of Gaussian inputs with +/-1 labels, one neuron.
+Median over 8 seeds of Gaussian inputs with +/-1 labels, one neuron of the
+paper's model (``PAPER_MODEL``: zero start, no intercept, run to ``tol``).
 Run: python examples/gap_table.py
 """
 
@@ -9,7 +10,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_relubias import ShallowReLURegressor
+from sklearn_relubias import PAPER_MODEL, ShallowReLURegressor
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 print("| n | d | sqrt(n/d) | learning_rate | median gap | median stable step | label-sign |")
@@ -20,7 +21,8 @@ for n, d in [(20, 2000), (20, 20000), (50, 5000), (50, 50000)]:
         for seed in range(8):
             rng = np.random.default_rng(seed)
             X, y = rng.standard_normal((n, d)), np.sign(rng.standard_normal(n))
-            est = ShallowReLURegressor(n_neurons=1, learning_rate=lr, max_iter=20000).fit(X, y)
+            est = ShallowReLURegressor(**PAPER_MODEL)
+            est.set_params(n_neurons=1, learning_rate=lr, max_iter=20000).fit(X, y)
             gaps.append(est.min_norm_gap_)
             stable.append(est.pattern_stable_iter_)
             match.append(np.array_equal(est.activation_pattern_[:, 0], y > 0))

@@ -41,16 +41,18 @@ up active.
 # * frozen: :func:`~sklearn_relubias.datasets.make_frozen_regression`, three
 #   examples in ``d = 3`` dimensions with labels 1, 0 and 1.
 #
-# The model is one neuron with output weight +1 (``n_neurons=1``), so it can
-# only produce non-negative outputs: its global minima fit the positive labels
-# exactly and output 0 on the others, and the smallest possible loss is
+# The model is the paper's (:data:`~sklearn_relubias.PAPER_MODEL`: zero
+# start, no intercept, run to ``tol``) with one neuron of output weight +1
+# (``n_neurons=1``), so it can only produce non-negative outputs: its global
+# minima fit the positive labels exactly and output 0 on the others, and the
+# smallest possible loss is
 # ``sum_{y_i <= 0} y_i^2 / (2n)``, the training loss of
 # :class:`~sklearn_relubias.MinNormReLURegressor` when ``interpolates_`` is
 # True.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+from sklearn_relubias import PAPER_MODEL, MinNormReLURegressor, ShallowReLURegressor
 from sklearn_relubias.datasets import (
     make_frozen_regression,
     make_high_dim_regression,
@@ -67,6 +69,11 @@ problems = {
 }
 
 
+def paper_model(**params):
+    """The paper's estimator, one neuron, with ``params`` on top."""
+    return ShallowReLURegressor(**PAPER_MODEL).set_params(n_neurons=1, **params)
+
+
 def training_loss(estimator, X, y):
     return 0.5 * np.mean((estimator.predict(X) - y) ** 2)
 
@@ -74,7 +81,7 @@ def training_loss(estimator, X, y):
 fits = {}
 print(f"{'':12s} {'GD loss':>9s} {'W* loss':>9s} {'gap':>7s} {'steps':>6s} {'stable':>6s}")
 for name, (X, y) in problems.items():
-    gd = ShallowReLURegressor(n_neurons=1, learning_rate=0.1, record_pattern=True).fit(X, y)
+    gd = paper_model(learning_rate=0.1, record_pattern=True).fit(X, y)
     mn = MinNormReLURegressor(n_neurons=1).fit(X, y)
     fits[name] = (X, y, gd, mn)
     print(
@@ -177,7 +184,7 @@ print("angles to x_+ (degrees):", np.round(np.degrees(np.arccos(X @ X[0])), 1))
 # stationary point that is not a global minimum. The learning rate only
 # scales the first step, so the outcome is the same for every value:
 for rate in (1.5, 1.0, 0.1, 0.01, 0.001):
-    gd_rate = ShallowReLURegressor(n_neurons=1, learning_rate=rate).fit(X, y)
+    gd_rate = paper_model(learning_rate=rate).fit(X, y)
     print(
         f"learning_rate={rate:<6g} steps {gd_rate.n_iter_}, active examples "
         f"{int(gd_rate.activation_pattern_.sum())}, loss {gd_rate.loss_curve_[-1]:.3f}, "
@@ -265,7 +272,7 @@ print("W* <w*, x_i>      ", np.round(X @ mn.hidden_weights_[0], 4))
 _, _, params = make_frozen_regression(n_features=3, random_state=0, return_params=True)
 print(f"gradient-flow limit: relative gap {params['flow_gap']:.4f}")
 for rate in (0.1, 0.01):
-    gd_rate = ShallowReLURegressor(n_neurons=1, learning_rate=rate, max_iter=100_000).fit(X, y)
+    gd_rate = paper_model(learning_rate=rate, max_iter=100_000).fit(X, y)
     print(
         f"learning_rate={rate:<5g} steps {gd_rate.n_iter_:>6d}, "
         f"loss {gd_rate.loss_curve_[-1]:.1e}, gap {gd_rate.min_norm_gap_:.4f}"

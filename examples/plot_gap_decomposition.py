@@ -27,13 +27,14 @@ This example checks that picture in three ways:
 # One fit, decomposed
 # -------------------
 # ``n = 20`` Gaussian inputs in ``d = 2000`` dimensions, +/-1 labels, the
-# +/- pair of neurons, ``learning_rate = 0.1``.
+# paper's model (:data:`~sklearn_relubias.PAPER_MODEL`: the +/- pair of
+# neurons from zero, no intercept), ``learning_rate = 0.1``.
 import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sklearn_relubias import ShallowReLURegressor
+from sklearn_relubias import PAPER_MODEL, ShallowReLURegressor
 from sklearn_relubias.datasets import make_high_dim_regression
 from sklearn_relubias.experiments import (
     critical_learning_rate,
@@ -42,7 +43,8 @@ from sklearn_relubias.experiments import (
 )
 
 X, y = make_high_dim_regression(20, 2000, labels="rademacher", random_state=1)
-est = ShallowReLURegressor(learning_rate=0.1, max_iter=200_000, record_pattern=True).fit(X, y)
+paper = {**PAPER_MODEL, "max_iter": 200_000}
+est = ShallowReLURegressor(**paper, record_pattern=True).fit(X, y)
 dec = gap_decomposition(est, X, y)
 pred = predict_gap(X, y, learning_rate=0.1)
 print(f"gap {dec.relative_gap:.4f}, predicted {pred.relative_gap:.4f}")
@@ -72,7 +74,8 @@ for n in (10, 20, 40):
             for lr in (1.5, 1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    fit = ShallowReLURegressor(learning_rate=lr, max_iter=200_000).fit(X, y, gram=K)
+                    fit = ShallowReLURegressor(**{**paper, "learning_rate": lr})
+                    fit.fit(X, y, gram=K)
                 rows.append(
                     (
                         n,

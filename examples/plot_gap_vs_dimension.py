@@ -24,7 +24,10 @@ The same measurement supports two readings:
 # %%
 # The sweep
 # ---------
-# One neuron (``n_neurons=1``, output weight +1), ``n = 20`` Gaussian examples
+# The paper's model, which ``gap_sweep`` fits
+# (:data:`~sklearn_relubias.PAPER_MODEL`: zero start, no intercept, run to
+# ``tol``; ``estimator_params`` go on top of it), with one neuron
+# (``n_neurons=1``, output weight +1), ``n = 20`` Gaussian examples
 # with +/-1 labels, ``d`` from 1,000 to 50,000 (``d/n`` from 50 to 2,500),
 # eight data sets per ``d``, and three values of ``learning_rate``. All three
 # learning rates are fitted on the same data sets. A single neuron with

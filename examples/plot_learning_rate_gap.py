@@ -20,8 +20,9 @@ stay frozen.
 # The sweep
 # ---------
 # ``n = 20`` Gaussian inputs with +/-1 labels, ``d`` = 1,000, 10,000 and
-# 100,000, six data sets per ``d``; the default network with two neurons
-# (output weights +1 and -1), zero initialisation. ``learning_rate`` runs
+# 100,000, six data sets per ``d``; the paper's model, which ``gap_sweep``
+# fits (:data:`~sklearn_relubias.PAPER_MODEL`: two neurons with output weights
+# +1 and -1, zero initialisation, no intercept). ``learning_rate`` runs
 # from 1.5 (below the stability limit 2) down to 0.001; all learning rates
 # are fitted on the same data sets. Small steps need many iterations (the
 # median ``n_iter`` is between about 46 and 66 divided by ``learning_rate``
@@ -29,7 +30,7 @@ stay frozen.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+from sklearn_relubias import PAPER_MODEL, MinNormReLURegressor, ShallowReLURegressor
 from sklearn_relubias.datasets import make_high_dim_regression
 from sklearn_relubias.experiments import gap_sweep
 from sklearn_relubias.plotting import GapDisplay
@@ -144,7 +145,8 @@ X, y = make_high_dim_regression(20, 100_000, labels="rademacher", random_state=0
 lambda_max = np.linalg.eigvalsh(X @ X.T)[-1]
 mn = MinNormReLURegressor(n_neurons=2).fit(X, y)
 for rate in (1.0, 0.1, 0.01):
-    gd = ShallowReLURegressor(n_neurons=2, learning_rate=rate, max_iter=100_000).fit(X, y)
+    gd = ShallowReLURegressor(**PAPER_MODEL).set_params(learning_rate=rate, max_iter=100_000)
+    gd.fit(X, y)
     a = gd.output_weights_
     wrong = np.outer(y, a) < 0
     first_step = rate * np.outer(y, a) / (np.sum(a**2) * lambda_max)

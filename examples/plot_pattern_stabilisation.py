@@ -21,18 +21,19 @@ labels.
 # the same ``random_state``,
 # :func:`~sklearn_relubias.datasets.make_high_dim_regression` draws the same
 # ``X`` for both kinds of labels, so the two fits below see identical inputs.
-# The network has the default two neurons with output weights +1 and -1: the
-# first neuron can only produce positive outputs, the second only negative
-# ones. ``learning_rate=0.1``, zero initialisation.
+# The network is the paper's model (:data:`~sklearn_relubias.PAPER_MODEL`):
+# two neurons with output weights +1 and -1 (the first neuron can only produce
+# positive outputs, the second only negative ones), zero initialisation, no
+# intercept, ``learning_rate=0.1``, run to ``tol``.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+from sklearn_relubias import PAPER_MODEL, MinNormReLURegressor, ShallowReLURegressor
 from sklearn_relubias.datasets import make_high_dim_regression
 from sklearn_relubias.plotting import PatternTimelineDisplay
 
 n_samples, n_features, seed = 20, 20_000, 2
-params = {"n_neurons": 2, "learning_rate": 0.1, "max_iter": 20_000, "record_pattern": True}
+params = {**PAPER_MODEL, "max_iter": 20_000, "record_pattern": True}  # 2 neurons, lr 0.1
 
 fits = {}
 for labels in ("rademacher", "gaussian"):

@@ -115,9 +115,11 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         Where the iterations run. 'dual' iterates on the data-span
         coefficients with the Gram matrix ``K = X X^T`` (one ``O(n^2 d)``
         product, then ``O(n^2 m)`` per step); 'primal' on the weights
-        (``O(n d m)`` per step). 'auto' picks 'dual' when
-        ``n_samples < n_features``. Both give the same iterates up to rounding
-        (the tests hold them within 1e-12 relative); the same
+        (``O(n d m)`` per step). 'auto' picks 'dual' when its step is the
+        cheaper one and the Gram matrix fits the memory budget:
+        ``n_samples^2 < 1.5 n_samples n_features`` for dense X,
+        ``n_samples^2 < 10 nnz`` for sparse X. Both give the same iterates up
+        to rounding (the tests hold them within 1e-12 relative); the same
         ``random_state`` gives bitwise-identical results across processes and
         parallel backends.
     compute_min_norm_gap : bool or 'auto', default='auto'

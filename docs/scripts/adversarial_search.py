@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+from sklearn_relubias import PAPER_MODEL, MinNormReLURegressor, ShallowReLURegressor
 
 rng = np.random.default_rng(1)
 counts = {"converged": 0, "not global": 0, "not converged": 0, "all dead after step 1": 0}
@@ -27,7 +27,8 @@ for _ in range(4000):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         try:
-            gd = ShallowReLURegressor(n_neurons=1, learning_rate=0.1, max_iter=100_000).fit(X, y)
+            gd = ShallowReLURegressor(**PAPER_MODEL)  # zero start, no intercept
+            gd.set_params(n_neurons=1, learning_rate=0.1, max_iter=100_000).fit(X, y)
         except ConvergenceWarning:
             counts["not converged"] += 1
             continue

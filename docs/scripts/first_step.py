@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+from sklearn_relubias import PAPER_MODEL, MinNormReLURegressor, ShallowReLURegressor
 
 warnings.simplefilter("error", ConvergenceWarning)  # every run must converge
 n, d = 20, 20000
@@ -30,7 +30,8 @@ print("|---|---|---|---|---|---|")
 for m in (1, 2):
     W_star = MinNormReLURegressor(n_neurons=m).fit(X, y).hidden_weights_
     for lr in (1.0, 0.1):
-        gd = ShallowReLURegressor(n_neurons=m, learning_rate=lr, max_iter=20000).fit(X, y)
+        gd = ShallowReLURegressor(**PAPER_MODEL)  # the paper's model: zero start, no intercept
+        gd.set_params(n_neurons=m, learning_rate=lr, max_iter=20000).fit(X, y)
         a, C, inactive = gd.output_weights_, gd.dual_coef_, ~gd.activation_pattern_
         first = lr * np.outer(y, a) / (a @ a * lam_max)
         dev = np.max(np.abs(C[inactive] - first[inactive]) / np.abs(first[inactive]))

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
+from sklearn_relubias import PAPER_MODEL, MinNormReLURegressor, ShallowReLURegressor
 
 warnings.simplefilter("error", ConvergenceWarning)  # every run must converge
 n, rates, seeds = 20, (1.0, 0.1, 0.01, 0.001, 0.0001), range(8)
@@ -37,7 +37,8 @@ for labels in ("+/-1", "Gaussian"):
             w_ls = X[pos].T @ np.linalg.solve(X[pos] @ X[pos].T, y[pos])
             ref.append(np.linalg.norm(w_ls - w_star) / np.linalg.norm(w_star))
             for lr in rates:
-                est = ShallowReLURegressor(n_neurons=1, learning_rate=lr, max_iter=1_000_000)
+                est = ShallowReLURegressor(**PAPER_MODEL)  # zero start, no intercept
+                est.set_params(n_neurons=1, learning_rate=lr, max_iter=1_000_000)
                 gaps[lr].append(est.fit(X, y).min_norm_gap_)
             for i in np.flatnonzero(est.activation_pattern_[:, 0] != pos):
                 state = "active" if est.activation_pattern_[i, 0] else "inactive"
