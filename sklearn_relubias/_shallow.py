@@ -106,9 +106,13 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         Also stop when the training loss fell by at most ``loss_tol`` times
         its value over the last ``n_iter_no_change`` steps: the rule that
         ends fits that cannot interpolate (``n_samples >> n_features``),
-        where the gradient never vanishes. None turns it off (the paper's
-        model runs to ``tol``). ``decisions_['status']`` says which rule
-        stopped the fit (``'converged'``, ``'stalled'``).
+        where the gradient never vanishes; with it on, a fit also stops once
+        its loss is below 1e-6 times the initial loss (it interpolates: the
+        residuals are about 1e-3 of the targets' scale, and on ``n_samples <
+        n_features`` data reaching ``tol`` can take many thousand steps
+        more). None turns both off (the paper's model runs to ``tol``).
+        ``decisions_['status']`` says which rule stopped the fit
+        (``'converged'``, ``'stalled'``, ``'interpolated'``).
     loss_tol : float, default=3e-3
         The relative loss decrease of ``n_iter_no_change``.
     solver : {'auto', 'primal', 'dual'}, default='auto'
@@ -482,7 +486,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         """Warn about unfittable rows; return the stranded examples of a converged run."""
         unfittable = data.model.unfittable_rows(data.X, data.y, data.sample_weight)
         warn_if_unfittable(unfittable)
-        if res.status not in (Status.CONVERGED, Status.FLOOR, Status.STALLED):
+        if res.status not in (Status.CONVERGED, Status.FLOOR, Status.STALLED, Status.INTERPOLATED):
             return np.empty(0, dtype=np.intp)  # only (near-)stationary points strand
         stranded = data.model.stranded_examples(plan.y, res.activation_pattern)
         stranded = np.setdiff1d(stranded, unfittable)
@@ -573,7 +577,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         if status == Status.MAX_ITER:
             window = (
                 ""
-                if self.n_iter_no_change is None
+                if self.n_iter_no_change is None or self.max_iter < self.n_iter_no_change
                 else f", and the loss still fell by more than loss_tol={self.loss_tol} "
                 f"of itself over the last n_iter_no_change={self.n_iter_no_change} steps"
             )

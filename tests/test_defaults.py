@@ -33,32 +33,44 @@ def package_warnings(caught):
 
 
 def first_stall(losses, window, loss_tol):
-    """The window rule on a loss curve, as written: the first T >= window that stalls."""
-    for T in range(window, len(losses)):
-        if losses[T - window] - losses[T] <= loss_tol * losses[T - window]:
-            return T
-    return None
+    """The window rule on a loss curve, as written: the first T that interpolates or stalls."""
+    for T in range(1, len(losses)):
+        if losses[T] <= 1e-6 * losses[0]:
+            return T, "interpolated"
+        if T >= window and losses[T - window] - losses[T] <= loss_tol * losses[T - window]:
+            return T, "stalled"
+    return None, None
 
 
 @pytest.mark.filterwarnings("ignore::sklearn_relubias.exceptions.StrandedExampleWarning")
-@pytest.mark.parametrize("loss_tol", [1e-3, 0.999])  # a late stall; one at T = window
+@pytest.mark.parametrize(
+    "shape, loss_tol, status",
+    [
+        ((60, 8, 4), 1e-3, "stalled"),  # tall: a late stall
+        ((60, 8, 4), 0.999, "stalled"),  # a stall at T = window
+        ((10, 200, 2), 1e-3, "interpolated"),  # wide, from zero: the loss shrinks geometrically
+    ],
+)
 @pytest.mark.parametrize("solver", ["primal", "dual"])
 @pytest.mark.parametrize("first_chunk", [1, 7, 10_000])
 def test_the_window_rule_stops_where_the_loss_curve_says(
-    solver, first_chunk, loss_tol, monkeypatch
+    solver, first_chunk, shape, loss_tol, status, monkeypatch
 ):
-    """Tall data cannot be interpolated: the rule stops at the first stalled window, whatever
-    the chunking, with the weights of that step of the NumPy transcription."""
-    X, y = gaussian_problem(60, 8, seed=11)
-    a = ref.output_weights("balanced", 4)
+    """The rule stops at the first stalled window (tall data, which cannot be interpolated)
+    or once the loss is 1e-6 of the initial one (wide data), whatever the chunking, with the
+    weights of that step of the NumPy transcription."""
+    n, d, m = shape
+    X, y = gaussian_problem(n, d, seed=11)
+    a = ref.output_weights("balanced", m)
     eta = ref.step_size(X, a, 1.0)
-    W0 = np.random.default_rng(5).normal(scale=1 / np.sqrt(8), size=(4, 8))
+    W0 = np.random.default_rng(5).normal(scale=1 / np.sqrt(d), size=(m, d))
+    W0 = W0 if status == "stalled" else 0 * W0
     Ws, losses = ref.gd(X, y, a, W0, eta, 3000)
-    T = first_stall(losses, 25, loss_tol)
-    assert T is not None and (T == 25 if loss_tol > 0.5 else 25 < T < 3000)
+    T, expected = first_stall(losses, 25, loss_tol)
+    assert expected == status and (T == 25 if loss_tol > 0.5 else 5 < T < 3000)
     monkeypatch.setattr(_driver, "FIRST_CHUNK", first_chunk)
     est = paper_estimator(
-        n_neurons=4, init="random", learning_rate=1.0, solver=solver, n_iter_no_change=25
+        n_neurons=m, init="random", learning_rate=1.0, solver=solver, n_iter_no_change=25
     )
     est.set_params(loss_tol=loss_tol, compute_min_norm_gap=False, tol=0.0, max_iter=3000)
     est._initial_weights = lambda m, d: W0  # the transcription's start
@@ -66,16 +78,19 @@ def test_the_window_rule_stops_where_the_loss_curve_says(
         warnings.simplefilter("error", ConvergenceWarning)  # a stalled fit did not fail
         est.fit(X, y)
     assert est.n_iter_ == T
-    assert est.decisions_["status"] == "stalled"
-    np.testing.assert_allclose(est.hidden_weights_, Ws[T], rtol=1e-10, atol=1e-13)
-    np.testing.assert_allclose(est.loss_curve_, losses[: T + 1], rtol=1e-10, atol=1e-15)
+    assert est.decisions_["status"] == status
+    np.testing.assert_allclose(est.hidden_weights_, Ws[T], rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(est.loss_curve_, losses[: T + 1], rtol=1e-9, atol=1e-15)
 
 
 def test_max_iter_warns_only_while_the_loss_still_falls():
     X, y = gaussian_problem(2000, 5, seed=11)  # far from interpolable by 16 neurons
-    est = ShallowReLURegressor(random_state=0, max_iter=5, compute_min_norm_gap=False)
+    est = ShallowReLURegressor(random_state=0, max_iter=60, compute_min_norm_gap=False)
     with pytest.warns(ConvergenceWarning, match="still fell by more than loss_tol"):
         est.fit(X, y)
+    with pytest.warns(ConvergenceWarning) as record:  # fewer steps than the window: no claim
+        est.set_params(max_iter=5).fit(X, y)
+    assert "loss_tol" not in str(record[0].message)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         est.set_params(max_iter=100_000).fit(X, y)

@@ -29,6 +29,7 @@ class Status(IntEnum):
     STOPPED = 3  # on_chunk asked to stop
     FLOOR = 4  # the gradient reached the Gram matrix's rounding floor, with no X to go on with
     STALLED = 5  # the loss fell by at most loss_tol of itself over the last n_iter_no_change steps
+    INTERPOLATED = 6  # (window rule on) the loss fell below 1e-6 of the initial loss
 
 
 _ENDED = {
@@ -36,6 +37,7 @@ _ENDED = {
     _backends.NON_FINITE: Status.NON_FINITE,
     _backends.FLOOR: Status.FLOOR,
     _backends.STALLED: Status.STALLED,
+    _backends.INTERPOLATED: Status.INTERPOLATED,
 }
 
 
@@ -147,8 +149,9 @@ def run_gd(
     n_iter_no_change : int, default=None
         The window rule: stop (``Status.STALLED``) at the first step ``T >=
         n_iter_no_change`` where the loss fell by at most ``loss_tol`` times
-        ``L[T - n_iter_no_change]`` over the last ``n_iter_no_change`` steps;
-        None: off. Checked at every step inside the kernel, so where it stops
+        ``L[T - n_iter_no_change]`` over the last ``n_iter_no_change`` steps
+        (or, ``Status.INTERPOLATED``, once the loss is below 1e-6 of the
+        initial loss); None: off. Checked at every step inside the kernel, so where it stops
         does not depend on the chunking.
     loss_tol : float, default=0.0
         The relative decrease of the window rule.
@@ -180,7 +183,7 @@ def run_gd(
     g_ref = -1.0 if grad_ref is None else grad_ref
     initial_grad_norm = None
     window = n_iter_no_change or 0
-    recent = np.empty(max(window, 1))  # the window rule's last losses, carried across chunks
+    recent = np.empty(window + 1)  # the window rule's last losses and L[0], across chunks
     budget = min(first_chunk or FIRST_CHUNK, max_iter)
     next_report = report_every or 0
     status, handed_over_at = Status.MAX_ITER, None

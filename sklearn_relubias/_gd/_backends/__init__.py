@@ -31,6 +31,7 @@ BUDGET = 1  # took every step this call allowed
 NON_FINITE = 2  # the next iterate was not finite; the state holds the last finite one
 FLOOR = 3  # the Gram form's gradient norm is near its rounding floor and above tol * g_ref
 STALLED = 4  # the loss fell by at most loss_tol of itself over the last `window` steps
+INTERPOLATED = 5  # (window rule on) the loss fell below INTERPOLATED_LOSS of the initial loss
 
 #: Backend modules by name, in order of preference.
 REGISTRY = {"numba": "sklearn_relubias._gd._backends._numba"}

@@ -48,9 +48,9 @@ out
     ``(losses, events, recent)``: ``losses[t]`` the loss after ``t`` steps of
     this call; ``events`` (capacity, 3), int64 rows ``(t, i, j)`` for the
     first ``capacity`` changes of the activation pattern ``P > 0``;
-    ``recent`` (window,), in/out: the losses of the last ``window`` steps of
-    the run, ``recent[T % window]`` the one after ``T`` steps (unused when
-    the window rule is off).
+    ``recent`` (window + 1,), in/out: the losses of the last ``window`` steps
+    of the run, ``recent[T % window]`` the one after ``T`` steps, and the
+    initial loss last (unused when the window rule is off).
 settings
     ``(eta, tol, g_ref, slope, k_fro, rows, window, loss_tol, t_run)``: step
     size; stop when ``||grad||_F <= tol * g_ref`` (``g_ref < 0``: the
@@ -60,8 +60,10 @@ settings
     ``tol * g_ref`` lies below, the kernel stops with ``FLOOR`` and the
     driver goes on with X); rows per block (primal); the window rule: stop
     with ``STALLED`` after ``T >= window`` steps of the run when
-    ``L[T - window] - L[T] <= loss_tol * L[T - window]`` (``window = 0``:
-    off); the steps the run took before this call.
+    ``L[T - window] - L[T] <= loss_tol * L[T - window]``, and with
+    ``INTERPOLATED`` once ``L[T] <= INTERPOLATED_LOSS * L[0]`` (``window =
+    0``: off; ``recent[window]`` holds ``L[0]``); the steps the run took
+    before this call.
 
 Each returns ``(n_steps, status, last_change, n_events, g_start)``: steps
 taken, a status code, the last step of this call at which the pattern
@@ -75,7 +77,7 @@ from numba.extending import overload
 
 from ..._jit import inline, jit, jit_parallel
 from ..._linalg import span
-from . import BUDGET, CONVERGED, FLOOR, NON_FINITE, STALLED
+from . import BUDGET, CONVERGED, FLOOR, INTERPOLATED, NON_FINITE, STALLED
 
 EPS = np.finfo(np.float64).eps
 
@@ -86,6 +88,10 @@ FORMS = ("gram", "dense", "csr")
 # blocks).
 BLOCK_BYTES = 1 << 18
 GRADIENT_PARTS_BYTES = 1 << 26
+# The window rule also stops a fit that interpolates (loss at most this fraction of
+# the initial one: residuals about 1e-3 of the targets' scale), where the relative
+# decrease stays large while the loss shrinks geometrically (n < d).
+INTERPOLATED_LOSS = 1e-6
 # Work per step (n d m) above which the primal pass runs its blocks on threads.
 PARALLEL_WORK = 2_000_000
 
@@ -124,13 +130,19 @@ def _stop(g, gtol, floor2, t, budget):
 
 @inline
 def _stalled(recent, T, loss, window, loss_tol):
-    """Keep the loss after ``T`` steps of the run; whether the window rule stops here."""
+    """Keep the loss after ``T`` steps of the run; the window rule's status here, or -1."""
     if window == 0:
-        return False
+        return -1
+    if T == 0:
+        recent[window] = loss  # the initial loss, for the interpolation floor
     k = T % window
     before = recent[k]  # the loss after T - window steps
     recent[k] = loss
-    return T >= window and before - loss <= loss_tol * before
+    if loss <= INTERPOLATED_LOSS * recent[window]:
+        return INTERPOLATED
+    if T >= window and before - loss <= loss_tol * before:
+        return STALLED
+    return -1
 
 
 # ---------------------------------------------------------------------------
@@ -238,8 +250,8 @@ def gram_descent(K, model, state, out, settings):
         t += 1
         losses[t] = loss
         last_change = t if changed else last_change
-        if _stalled(recent, t_run + t, loss, window, loss_tol):
-            status = STALLED
+        status = _stalled(recent, t_run + t, loss, window, loss_tol)
+        if status >= 0:
             break
     if t % 2 == 1:  # the final iterate is in the other buffer (a loop: slice copies
         for i in range(n):  # compile slowly)
@@ -554,8 +566,8 @@ def _primal_body(X_parts, W, model, state, out, settings):
         pending, now = now, new  # the step's own coefficients are added with the next one
         t += 1
         losses[t] = loss
-        if _stalled(recent, t_run + t, loss, window, loss_tol):
-            status = STALLED
+        status = _stalled(recent, t_run + t, loss, window, loss_tol)
+        if status >= 0:
             break
     info[1], info[2], info[3], info[4] = now, pending, losses[t], g
     return t, status, last_change, n_events, g0
