@@ -146,7 +146,9 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         When True, a new ``fit`` continues from the previous
         ``hidden_weights_`` instead of the initialisation, for ``max_iter``
         more steps (``tol`` stays relative to the first fit's initial
-        gradient). ``n_iter_`` and ``loss_curve_`` then cover all the fits.
+        gradient; the window rule of ``n_iter_no_change`` starts afresh,
+        its 1e-6 interpolation threshold relative to this call's first
+        loss). ``n_iter_`` and ``loss_curve_`` then cover all the fits.
         For the same X, ``dual_coef_`` accumulates, so
         ``hidden_weights_ == init_hidden_weights_ + dual_coef_.T @ X`` still
         holds; with a different X of the same length the coefficients of
