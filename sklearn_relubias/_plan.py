@@ -49,6 +49,10 @@ from ._rescale import Rescaling
 # neurons (benchmark case 13): the crossover of the dense step is near n = 1.5 d.
 DENSE_COST = 1.5
 CSR_COST = 10.0
+# float64 arrays of shape (n_samples, n_neurons) a gradient-descent fit holds at
+# its peak (state, kernel buffers, the fitted attributes and their temporaries;
+# measured: about 6 at n = 1e6, d = 5, with the import's own memory aside).
+GD_STATE_ARRAYS = 10
 
 
 def _digest(array):
@@ -329,6 +333,13 @@ class FitPlan:
         self._gram_given = self.data._has_gram()
         self.memory = MemoryPlan()
         dual = learning_rate is not None and self._choose_path(solver, n, d)
+        if learning_rate is not None:
+            self.memory.add(
+                f"gradient descent's {n} x {a.shape[0]} arrays (pre-activations, coefficients, "
+                "pattern, residuals and their copies)",
+                GD_STATE_ARRAYS * 8 * n * a.shape[0],
+                "use fewer n_neurons, or subsample the rows.",
+            )
         self._needs_reference = reference
         if reference:
             advice = reference_advice or "subsample the rows, or reduce the features."

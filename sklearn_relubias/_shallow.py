@@ -1,6 +1,7 @@
 """ShallowReLURegressor: the shallow ReLU model trained by full-batch gradient descent."""
 
 from numbers import Integral, Real
+from types import MappingProxyType
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -25,19 +26,21 @@ from .utils._sklearn_compat import Interval, StrOptions, _fit_context
 #: the gradient rule alone (run to ``tol``), with the gap computed.
 #: Sweeps, the command line and the theory helpers use it;
 #: ``ShallowReLURegressor(**PAPER_MODEL)`` is the paper's estimator.
-PAPER_MODEL = {
-    "n_neurons": 2,
-    "output_weights": "balanced",
-    "activation": "relu",
-    "init": "zero",
-    "init_scale": 1e-3,
-    "learning_rate": 0.1,
-    "max_iter": 10000,
-    "tol": 1e-10,
-    "n_iter_no_change": None,
-    "fit_intercept": False,
-    "compute_min_norm_gap": True,
-}
+PAPER_MODEL = MappingProxyType(
+    {
+        "n_neurons": 2,
+        "output_weights": "balanced",
+        "activation": "relu",
+        "init": "zero",
+        "init_scale": 1e-3,
+        "learning_rate": 0.1,
+        "max_iter": 10000,
+        "tol": 1e-10,
+        "n_iter_no_change": None,
+        "fit_intercept": False,
+        "compute_min_norm_gap": True,
+    }
+)
 
 # compute_min_norm_gap='auto' solves the reference up to this many training examples
 AUTO_GAP_MAX_SAMPLES = 1000
@@ -110,7 +113,8 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         its loss is below 1e-6 times the initial loss (it interpolates: the
         residuals are about 1e-3 of the targets' scale, and on ``n_samples <
         n_features`` data reaching ``tol`` can take many thousand steps
-        more). None turns both off (the paper's model runs to ``tol``).
+        more). None turns both off (the paper's model runs to ``tol``), and
+        so does a window longer than ``max_iter``.
         ``decisions_['status']`` says which rule stopped the fit
         (``'converged'``, ``'stalled'``, ``'interpolated'``).
     loss_tol : float, default=3e-3

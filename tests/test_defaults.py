@@ -247,3 +247,30 @@ def test_small_fits_hold_blas_at_one_thread_and_give_the_limit_back_once():
     assert set(blas_threads().values()) == {1}
     small_b.__exit__(None, None, None)
     assert blas_threads() == before
+
+
+def test_the_paper_model_cannot_be_changed_by_accident():
+    with pytest.raises(TypeError):
+        PAPER_MODEL["n_neurons"] = 99
+
+
+def test_a_window_longer_than_the_run_is_off_and_allocates_nothing():
+    X, y = gaussian_problem(100, 5, seed=0)
+    with pytest.warns(ConvergenceWarning):
+        est = ShallowReLURegressor(random_state=0, n_iter_no_change=10**12, max_iter=100).fit(X, y)
+    assert est.n_iter_ == 100
+
+
+def test_the_memory_plan_counts_the_gradient_descent_arrays():
+    """A tall fit used to run all its steps and then die allocating an n x m temporary."""
+    from sklearn_relubias import memory_budget
+    from sklearn_relubias.exceptions import InsufficientMemoryError
+
+    X, y = gaussian_problem(20_000, 5, seed=0)
+    with memory_budget(20_000 * 16 * 8 * 5):  # room for half the planned arrays
+        with pytest.raises(InsufficientMemoryError, match="gradient descent's 20000 x 16"):
+            ShallowReLURegressor(random_state=0).fit(X, y)
+    est = ShallowReLURegressor(random_state=0, max_iter=5)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y)
+    assert any("gradient descent's" in what for what, _ in est.decisions_["memory_stages"])

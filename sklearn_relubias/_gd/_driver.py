@@ -182,7 +182,8 @@ def run_gd(
     log = _Log(record_pattern, state.P.size)
     g_ref = -1.0 if grad_ref is None else grad_ref
     initial_grad_norm = None
-    window = n_iter_no_change or 0
+    # a window longer than the run can never close: off (and no buffer of its length)
+    window = n_iter_no_change if n_iter_no_change and n_iter_no_change <= max_iter else 0
     recent = np.empty(window + 1)  # the window rule's last losses and L[0], across chunks
     budget = min(first_chunk or FIRST_CHUNK, max_iter)
     next_report = report_every or 0
