@@ -274,3 +274,27 @@ def test_the_memory_plan_counts_the_gradient_descent_arrays():
     with pytest.warns(ConvergenceWarning):
         est.fit(X, y)
     assert any("gradient descent's" in what for what, _ in est.decisions_["memory_stages"])
+
+
+def test_the_threaded_primal_pass_gives_the_serial_weights_bitwise(monkeypatch):
+    """Blocks are summed in a fixed order, so threads change the time, not the result."""
+    import numba
+
+    from sklearn_relubias._gd._backends import _numba
+
+    X, y = gaussian_problem(3000, 40, seed=2)
+
+    def fit():
+        return paper_estimator(
+            n_neurons=4, init="random", solver="primal", max_iter=30, tol=0.0, random_state=0
+        ).fit(X, y)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        serial = fit()
+        monkeypatch.setattr(_numba, "PARALLEL_WORK", 0)
+        threaded = fit()
+    assert numba.get_num_threads() == 1 or _numba.primal_descent_parallel.signatures
+    np.testing.assert_array_equal(threaded.hidden_weights_, serial.hidden_weights_)
+    np.testing.assert_array_equal(threaded.loss_curve_, serial.loss_curve_)
+    np.testing.assert_array_equal(threaded.dual_coef_, serial.dual_coef_)
