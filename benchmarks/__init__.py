@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python -m benchmarks                 # full sizes (~40 min); writes benchmarks/results/
+    python -m benchmarks                 # full sizes (~50 min); writes benchmarks/results/
     python -m benchmarks --quick         # small sizes (a minute or two); writes a temporary dir
     python -m benchmarks --cases 1,4
     python -m benchmarks --allow-dirty   # run from uncommitted changes, outputs marked DIRTY
@@ -63,6 +63,18 @@ Cases
    ``kkt_residual_``; duplicated rows (the 'deficient' route) vs the same rows
    without them; dual vs primal GD with the linear activation on centred X
    (``decisions_['handed_over_to_X_at']``, ``n_iter_``).
+13. ShallowReLURegressor vs a PyTorch CPU loop of the same gradient-descent
+   recursion (same ``W0`` and step), side by side: a primal loop, and for
+   n < d a Gram-form loop like the package's dual path, plus a JAX jitted
+   primal loop on the primal shapes where ``jax[cpu]`` installs (default
+   threads only); end-to-end and per-step time with one thread (BLAS, Numba
+   and PyTorch) and with the default threads, and the final weights'
+   agreement; the package's step against one streaming pass over X (primal)
+   or one NumPy ``K @ C`` (Gram); and ``solver='auto'`` on both sides of its
+   switch (dense ``n^2 < 1.5 n d``, CSR ``n^2 < 10 nnz``): primal vs dual
+   fits and which one it picked. Needs ``pip install ".[benchmark]"``
+   (torch, jax[cpu]); skips itself without torch, and drops the JAX column
+   without jax.
 
 Every timed call gets a warm-up call first (reported separately; cold Numba
 compile and cache-load times are measured in fresh processes by case 5); the
