@@ -24,6 +24,7 @@ torch and jax are imported here only, inside :func:`run` (``pip install
 prints what it needs and skips itself.
 """
 
+import sys
 import time
 import warnings
 from contextlib import contextmanager
@@ -471,7 +472,7 @@ def _skipped(reason):
 def run(cfg):
     torch = _import_torch()
     if torch is None:
-        print(f"[benchmarks] {INSTALL_HINT}; skipping case 13", flush=True)
+        print(f"[benchmarks] {INSTALL_HINT}; skipping case 13", file=sys.stderr, flush=True)
         return [_skipped(INSTALL_HINT)]
     jax, jnp, jax_missing = _import_jax()
     jax_run = make_jax_primal(jax, jnp) if jax is not None else None
