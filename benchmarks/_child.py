@@ -17,9 +17,12 @@ from benchmarks._rss import current_rss_bytes, peak_rss_bytes, reset_peak_rss
 
 
 def _estimator(max_iter):
-    from sklearn_relubias import ShallowReLURegressor
+    """The paper's model (two neurons, zero start), exactly ``max_iter`` steps, no gap."""
+    from sklearn_relubias import PAPER_MODEL, ShallowReLURegressor
 
-    return ShallowReLURegressor(n_neurons=2, max_iter=max_iter, tol=0.0, compute_min_norm_gap=False)
+    return ShallowReLURegressor(
+        **{**PAPER_MODEL, "max_iter": max_iter, "tol": 0.0, "compute_min_norm_gap": False}
+    )
 
 
 def scaling(n, d, iters, repeats):
@@ -81,7 +84,7 @@ def scaling(n, d, iters, repeats):
 
 
 def cold_start(n, d):
-    """Import time, then the first and second default fit on dense data (n < d: the dual path).
+    """Import time, then the first and second default fit on dense data (n < 1.5 d: the dual path).
 
     Run with NUMBA_CACHE_DIR pointing at an empty directory, the first fit
     includes compiling the kernels; with a filled one, loading them.
@@ -108,10 +111,12 @@ def cold_start(n, d):
 def default_fit(n, d, gap):
     """Wall time and peak memory of ``ShallowReLURegressor(compute_min_norm_gap=gap).fit``.
 
-    A small fit of the same shape (n > d) first loads the kernels, so compile
-    time is excluded; then the RSS high-water mark is reset, the Gaussian data
-    generated and the fit timed. The peak is that of the whole process
-    (interpreter and libraries included), which is what a memory limit sees.
+    ``gap`` is ``auto`` (the default, not passed), 1 (True) or 0 (False); every
+    other parameter is the default but ``random_state=0``. A small fit of the same shape (n > d)
+    first loads the kernels, so compile time is excluded; then the RSS
+    high-water mark is reset, the Gaussian data generated and the fit timed.
+    The peak is that of the whole process (interpreter and libraries
+    included), which is what a memory limit sees.
     """
     import warnings
 
@@ -120,7 +125,10 @@ def default_fit(n, d, gap):
     from sklearn_relubias import ShallowReLURegressor
 
     warnings.simplefilter("ignore")  # ConvergenceWarning and the like: not what is timed
-    params = {"compute_min_norm_gap": bool(gap)}
+    # the same start in every variant (random_state=0), so that they differ by the gap alone
+    params = {"random_state": 0}
+    if gap != "auto":
+        params["compute_min_norm_gap"] = bool(gap)
     rng = np.random.default_rng(0)
     ShallowReLURegressor(**params).fit(rng.standard_normal((50, 5)), rng.standard_normal(50))
     reset_peak_rss()
@@ -128,7 +136,13 @@ def default_fit(n, d, gap):
     start = time.perf_counter()
     est = ShallowReLURegressor(**params).fit(X, y)
     fit_s = time.perf_counter() - start
-    return {"fit_s": fit_s, "peak_rss": peak_rss_bytes(), "n_iter": est.n_iter_}
+    return {
+        "fit_s": fit_s,
+        "peak_rss": peak_rss_bytes(),
+        "n_iter": est.n_iter_,
+        "status": est.decisions_["status"],
+        "gap": est.decisions_["min_norm_gap"],
+    }
 
 
 def memory_path(kind, n, d, op, available_mb):
