@@ -67,15 +67,15 @@ Cases
 13. ShallowReLURegressor vs a PyTorch CPU loop of the same gradient-descent
    recursion (same ``W0`` and step), side by side: a primal loop, and for
    n < d a Gram-form loop like the package's dual path, plus a JAX jitted
-   primal loop on the primal shapes where ``jax[cpu]`` installs (default
-   threads only); end-to-end and per-step time with one thread (BLAS, Numba
-   and PyTorch) and with the default threads, and the final weights'
-   agreement; the package's step against one streaming pass over X (primal)
-   or one NumPy ``K @ C`` (Gram); and ``solver='auto'`` on both sides of its
-   switch (dense ``n^2 < 1.5 n d``, CSR ``n^2 < 10 nnz``): primal vs dual
-   fits and which one it picked. Needs ``pip install ".[benchmark]"``
-   (torch, jax[cpu]); skips itself without torch, and drops the JAX column
-   without jax.
+   primal loop on the primal shapes where ``jax[cpu]`` installs (its
+   one-thread row in a child process with ``XLA_FLAGS``); end-to-end and
+   per-step time with one thread (BLAS, Numba, PyTorch, XLA) and with the
+   default threads, and the final weights' agreement; the package's step
+   against one streaming pass over X (primal) or one NumPy ``K @ C`` (Gram);
+   and ``solver='auto'`` on both sides of its switch (dense
+   ``n^2 < 1.5 n d``, CSR ``n^2 < 10 nnz``): primal vs dual fits and which
+   one it picked. Needs ``pip install ".[benchmark]"`` (torch, jax[cpu]);
+   skips itself without torch, and drops the JAX rows without jax.
 
 Which model: the cases about what a user's default fit costs (case 1's
 default fit, 5, 7) use ``ShallowReLURegressor()``'s defaults (16 neurons, a

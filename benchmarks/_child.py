@@ -5,6 +5,7 @@
     python -m benchmarks._child default_fit N D GAP
     python -m benchmarks._child memory_path KIND N D OP AVAILABLE_MB
     python -m benchmarks._child interrupt PATH N D DELAY
+    python -m benchmarks._child jax_loop N D M STEPS REPEATS OUT
 
 Heavy imports happen inside the functions so that ``cold_start`` can time them.
 """
@@ -165,6 +166,16 @@ def interrupt(path, n, d, delay):
     return child_measure(path, n, d, delay)
 
 
+def jax_loop(n, d, m, steps, repeats, out):
+    """Case 13's JAX primal loop in a process started with one XLA thread (``XLA_FLAGS``).
+
+    See :func:`benchmarks._torch.jax_child`; the final weights go to the file ``out``.
+    """
+    from benchmarks._torch import jax_child
+
+    return jax_child(n, d, m, steps, repeats, out)
+
+
 def _arg(text):
     """A number where the text is one (``"1e4"`` -> 10000), else the text itself."""
     try:
@@ -181,6 +192,7 @@ def main(argv):
         "default_fit": default_fit,
         "memory_path": memory_path,
         "interrupt": interrupt,
+        "jax_loop": jax_loop,
     }
     try:
         result = commands[command](*map(_arg, args))

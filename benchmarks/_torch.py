@@ -16,8 +16,9 @@ the loops start from its ``init_hidden_weights_`` and step with its
   X X^T`` once, ``D = G / n``, ``C <- C - eta D``, ``P <- P - eta K D``, and
   ``W = W0 + C^T X`` at the end;
 - where JAX is installed, a jitted ``lax.fori_loop`` of the primal recursion
-  on the primal shapes (default threads only: XLA sizes its CPU thread pool
-  when its backend starts, and threadpoolctl does not reach it).
+  on the primal shapes; XLA sizes its CPU thread pools when its backend
+  starts (threadpoolctl does not reach them), so its one-thread row runs in a
+  child process started with ``XLA_FLAGS`` for one thread.
 
 torch and jax are imported here only, inside :func:`run` (``pip install
 ".[benchmark]"``); the package never imports them. Without torch the case
@@ -37,12 +38,15 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn_relubias import ShallowReLURegressor
 
 from ._common import (
+    ChildFailed,
     Section,
     Target,
+    Timing,
     all_pass_target,
     gaussian_data,
     kernel_seconds,
     measure,
+    run_child,
     us,
 )
 from ._machine import load_average
@@ -252,6 +256,59 @@ def make_jax_primal(jax, jnp):
     return run
 
 
+# XLA's CPU backend sizes its thread pools when it starts: one thread needs a new process.
+XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+def jax_child(n, d, m, steps, repeats, out):
+    """In a child started with ``XLA_FLAGS=XLA_ONE_THREAD``: the JAX loop at one shape.
+
+    The data, ``W0`` and ``eta`` are made as in the parent (same seeds, a
+    one-step package fit); a warm-up call (with the compilation), then
+    ``repeats`` timed calls. Returns the seconds and writes the final weights
+    to ``out`` (``.npy``).
+    """
+    jax, jnp, missing = _import_jax()
+    if jax is None:
+        return {"error": missing}
+    numba.set_num_threads(1)
+    run = make_jax_primal(jax, jnp)
+    X, y = gaussian_data(n, d, seed=13)
+    probe = _fit(package_estimator(m, 1, "primal"), X, y)
+    W0, eta = probe.init_hidden_weights_, probe.step_size_
+    start = time.perf_counter()
+    run(X, y, W0, eta, steps)
+    first = time.perf_counter() - start
+    times, loops = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        res = run(X, y, W0, eta, steps)
+        times.append(time.perf_counter() - start)
+        loops.append(res["loop"])
+    np.save(out, res["W"])
+    return {"first": first, "times": times, "loops": loops, "steps": steps, "eta": res["eta"]}
+
+
+def jax_one_thread(n, d, m, steps, repeats):
+    """Timing of the JAX loop on one XLA thread, from a child process (None if it failed)."""
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="relubias_jax_") as tmp:
+        out = os.path.join(tmp, "W.npy")
+        flags = " ".join(filter(None, [os.environ.get("XLA_FLAGS"), XLA_ONE_THREAD]))
+        env = {**os.environ, "XLA_FLAGS": flags}
+        try:
+            res = run_child(["jax_loop", n, d, m, steps, repeats, out], env=env, timeout=900)
+        except ChildFailed as exc:
+            return None, exc.reason
+        if "error" in res:
+            return None, res["error"]
+        W = np.load(out)
+    results = [{"loop": loop, "steps": steps, "eta": res["eta"], "W": W} for loop in res["loops"]]
+    return Timing(res["first"], res["times"], results), None
+
+
 # ---------------------------------------------------------------------------
 # bounds: one pass over X, the NumPy products of one step
 
@@ -320,7 +377,7 @@ def _agreement(W, W_ref):
     return float(np.max(np.abs(W - W_ref)) / np.max(np.abs(W_ref)))
 
 
-def _one_shape(torch, jax_run, n, d, m, steps, repeats):
+def _one_shape(torch, jax_run, n, d, m, steps, repeats, jax_failures):
     """Timings of every implementation at one shape, and the bounds, per thread setting."""
     X, y = gaussian_data(n, d, seed=13)
     path = "dual" if n < d else "primal"
@@ -338,6 +395,12 @@ def _one_shape(torch, jax_run, n, d, m, steps, repeats):
         with _threads(setting, torch):
             timings = measure(these, repeats)
             bound = _bounds(X, m, path, repeats)
+        if jax_run is not None and path == "primal" and setting == "1":
+            timing, failed = jax_one_thread(n, d, m, steps, repeats)
+            if timing is not None:
+                timings["JAX primal loop (jit, own process)"] = timing
+            else:
+                jax_failures.append(f"{n}x{d}x{m}: {failed}")
         out[setting] = (timings, bound)
     return {"path": path, "eta": eta, "runs": out}
 
@@ -579,11 +642,11 @@ def run(cfg):
         ],
     )
     checks = _Checks()
-    eta_diffs, same_across_threads, loads = [], [], []
+    eta_diffs, same_across_threads, loads, jax_failures = [], [], [], []
     for n, d, m, steps in cfg["shapes"]:
         shape = f"{n}x{d}x{m}"
         loads.append(f"{shape}: {load_average()}")
-        res = _one_shape(torch, jax_run, n, d, m, steps, repeats)
+        res = _one_shape(torch, jax_run, n, d, m, steps, repeats, jax_failures)
         per_setting = {}
         for setting, threads in SETTINGS.items():
             timings, bound = res["runs"][setting]
@@ -680,11 +743,16 @@ def run(cfg):
         "warm-up includes its compilation).",
         "JAX: "
         + (
-            "a jitted lax.fori_loop of the primal recursion on the primal shapes, default "
-            "threads only (XLA's CPU thread pool is sized when its backend starts; "
-            "threadpoolctl and torch.set_num_threads do not reach it)."
+            "a jitted lax.fori_loop of the primal recursion on the primal shapes (x64). "
+            "Default threads: in this process, interleaved with the others. One thread: "
+            "XLA sizes its CPU thread pools when its backend starts (threadpoolctl and "
+            "torch.set_num_threads do not reach it), so that row is a separate `python -m "
+            "benchmarks._child jax_loop` process started with XLA_FLAGS='"
+            + XLA_ONE_THREAD
+            + "' (same data, W0 and eta; warm-up, then the repeats back to back, not "
+            "interleaved)." + (f" Failed: {'; '.join(jax_failures)}." if jax_failures else "")
             if jax_run is not None
-            else f"not available ({jax_missing}); no JAX column."
+            else f"not available ({jax_missing}); no JAX rows."
         ),
         "The package's weights with default threads vs one thread (max relative "
         "difference; the Gram kernel and the primal kernel do not depend on the thread count, "
