@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python -m benchmarks                 # full sizes (~40 min); writes benchmarks/results/
+    python -m benchmarks                 # full sizes (~50 min); writes benchmarks/results/
     python -m benchmarks --quick         # small sizes (a minute or two); writes a temporary dir
     python -m benchmarks --cases 1,4
     python -m benchmarks --allow-dirty   # run from uncommitted changes, outputs marked DIRTY
@@ -38,9 +38,9 @@ Cases
    in a fresh process; first fit with a warm cache; ``relubias reproduce
    --quick`` with an empty and a warm cache.
 6. Both estimators on a sparse TF-IDF matrix of 20-newsgroups size.
-7. Tall data (n >> d): the default ``ShallowReLURegressor().fit(X, y)`` vs
-   ``compute_min_norm_gap=False``, time and peak memory, each fit in a fresh
-   process under a memory limit.
+7. Tall data (n >> d): the default ``ShallowReLURegressor().fit(X, y)`` (its
+   'auto' gap skipped there) vs ``compute_min_norm_gap=True`` and ``=False``,
+   time and peak memory, each fit in a fresh process under a memory limit.
 8. Chunked gradient descent (Ctrl-C, callbacks): one kernel call vs the
    default chunks (~0.2 s each) vs callbacks set (100 chunks), one BLAS thread.
 9. Memory decisions: the GD path 'auto' takes and the minimum-norm route, the
@@ -57,12 +57,36 @@ Cases
    whether the interrupted refit kept the previous fitted attributes, and the
    child's return code and total run time (a BLAS/LAPACK call in progress
    finishes in the background before the process exits).
-12. Rank-deficient and centred inputs: MinNormReLURegressor and a default
-   ShallowReLURegressor fit on X centred by StandardScaler (rank n - 1) vs the
-   same X raw, alternating repeats, with ``decisions_['reference_route']`` and
-   ``kkt_residual_``; duplicated rows (the 'deficient' route) vs the same rows
-   without them; dual vs primal GD with the linear activation on centred X
-   (``decisions_['handed_over_to_X_at']``, ``n_iter_``).
+12. Rank-deficient and centred inputs: MinNormReLURegressor and
+   ``ShallowReLURegressor(**PAPER_MODEL)`` (the gap computed) fit on X centred
+   by StandardScaler (rank n - 1) vs the same X raw, alternating repeats, with
+   ``decisions_['reference_route']`` and ``kkt_residual_``; duplicated rows
+   (the 'deficient' route) vs the same rows without them; dual vs primal GD
+   with the linear activation on centred X (``decisions_['handed_over_to_X_at']``,
+   ``n_iter_``).
+13. ShallowReLURegressor vs a PyTorch CPU loop of the same gradient-descent
+   recursion (same ``W0`` and step), side by side: a primal loop, and for
+   n < d a Gram-form loop like the package's dual path, plus a JAX jitted
+   primal loop on the primal shapes where ``jax[cpu]`` installs (its
+   one-thread row in a child process with ``XLA_FLAGS``); end-to-end and
+   per-step time with one thread (BLAS, Numba, PyTorch, XLA) and with the
+   default threads, and the final weights' agreement; the package's step
+   against one streaming pass over X (primal) or one NumPy ``K @ C`` (Gram);
+   and ``solver='auto'`` on both sides of its switch (dense
+   ``n^2 < 1.5 n d``, CSR ``n^2 < 10 nnz``): primal vs dual fits and which
+   one it picked. Needs ``pip install ".[benchmark]"`` (torch, jax[cpu]);
+   skips itself without torch, and drops the JAX rows without jax.
+
+Which model: the cases about what a user's default fit costs (case 1's
+default fit, 5, 7) use ``ShallowReLURegressor()``'s defaults (16 neurons, a
+random start, learning_rate=1, an intercept, the window rule
+``n_iter_no_change=50``, ``compute_min_norm_gap='auto'``); the cases about the
+paper's recursion, its gap or the machinery around them (1 a-d, 3, 4, 6, 8, 9,
+11, 12) fit ``ShallowReLURegressor(**PAPER_MODEL, ...)`` (2 neurons, a zero
+start, learning_rate=0.1, no intercept, ``n_iter_no_change=None``, the gap
+computed), so that their numbers stay comparable with the runs before the
+defaults changed (a13d73a) and fixed-step timings take every step; case 13
+states its own parameters.
 
 Every timed call gets a warm-up call first (reported separately; cold Numba
 compile and cache-load times are measured in fresh processes by case 5); the

@@ -20,6 +20,7 @@ from . import (
     _sparse,
     _startup,
     _tall,
+    _torch,
 )
 from ._common import Section
 from ._machine import DIRTY, git_tree, load_average, machine_info
@@ -96,6 +97,28 @@ FULL = {
         "linear": (500, 5000),
         "linear_max_iter": 100_000,
     },
+    13: {
+        # (n, d, m, steps): steps chosen so that the package's fit takes ~0.5-2 s where the
+        # setup allows (2000 x 20000: forming K alone takes ~3 s on one thread); the PyTorch
+        # primal loop on the wide shapes takes several seconds at the same steps (~0.3 s a
+        # step at 2000 x 20000 x 16). The whole case takes about 10 minutes.
+        "shapes": [
+            (200, 10_000, 2, 5000),
+            (50, 100_000, 2, 1000),
+            (2000, 20_000, 16, 50),
+            (20_000, 20, 16, 300),
+            (200_000, 50, 8, 20),
+        ],
+        "repeats": 3,
+        "auto": {
+            "m": 16,
+            "steps": 200,
+            "repeats": 3,
+            "dense": [(2000, 1000), (2000, 1600)],
+            "csr": [(2000, 5000, 60), (2000, 5000, 300)],  # (n, d, non-zeros per row)
+            "tfidf": (1200, 2598, 84),  # 84 tokens per document: ~59 non-zeros per row
+        },
+    },
 }
 
 QUICK = {
@@ -157,6 +180,24 @@ QUICK = {
         "linear": (200, 2000),
         "linear_max_iter": 100_000,
     },
+    13: {
+        "shapes": [
+            (100, 4000, 2, 500),  # (PyTorch at default threads is slow here on a loaded machine)
+            (20, 40_000, 2, 200),
+            (500, 5000, 16, 50),
+            (5000, 20, 16, 300),
+            (50_000, 50, 8, 20),
+        ],
+        "repeats": 2,
+        "auto": {
+            "m": 16,
+            "steps": 50,
+            "repeats": 2,
+            "dense": [(1000, 500), (1000, 800)],
+            "csr": [(1000, 2500, 30), (1000, 2500, 150)],
+            "tfidf": (1200, 2598, 84),
+        },
+    },
 }
 
 CASES = {
@@ -172,6 +213,7 @@ CASES = {
     10: _accuracy.run,
     11: _interrupts.run,
     12: _centred.run,
+    13: _torch.run,
 }
 
 

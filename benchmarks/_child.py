@@ -5,6 +5,7 @@
     python -m benchmarks._child default_fit N D GAP
     python -m benchmarks._child memory_path KIND N D OP AVAILABLE_MB
     python -m benchmarks._child interrupt PATH N D DELAY
+    python -m benchmarks._child jax_loop N D M STEPS REPEATS OUT
 
 Heavy imports happen inside the functions so that ``cold_start`` can time them.
 """
@@ -17,9 +18,12 @@ from benchmarks._rss import current_rss_bytes, peak_rss_bytes, reset_peak_rss
 
 
 def _estimator(max_iter):
-    from sklearn_relubias import ShallowReLURegressor
+    """The paper's model (two neurons, zero start), exactly ``max_iter`` steps, no gap."""
+    from sklearn_relubias import PAPER_MODEL, ShallowReLURegressor
 
-    return ShallowReLURegressor(n_neurons=2, max_iter=max_iter, tol=0.0, compute_min_norm_gap=False)
+    return ShallowReLURegressor(
+        **{**PAPER_MODEL, "max_iter": max_iter, "tol": 0.0, "compute_min_norm_gap": False}
+    )
 
 
 def scaling(n, d, iters, repeats):
@@ -81,7 +85,7 @@ def scaling(n, d, iters, repeats):
 
 
 def cold_start(n, d):
-    """Import time, then the first and second default fit on dense data (n < d: the dual path).
+    """Import time, then the first and second default fit on dense data (n < 1.5 d: the dual path).
 
     Run with NUMBA_CACHE_DIR pointing at an empty directory, the first fit
     includes compiling the kernels; with a filled one, loading them.
@@ -108,10 +112,12 @@ def cold_start(n, d):
 def default_fit(n, d, gap):
     """Wall time and peak memory of ``ShallowReLURegressor(compute_min_norm_gap=gap).fit``.
 
-    A small fit of the same shape (n > d) first loads the kernels, so compile
-    time is excluded; then the RSS high-water mark is reset, the Gaussian data
-    generated and the fit timed. The peak is that of the whole process
-    (interpreter and libraries included), which is what a memory limit sees.
+    ``gap`` is ``auto`` (the default, not passed), 1 (True) or 0 (False); every
+    other parameter is the default but ``random_state=0``. A small fit of the same shape (n > d)
+    first loads the kernels, so compile time is excluded; then the RSS
+    high-water mark is reset, the Gaussian data generated and the fit timed.
+    The peak is that of the whole process (interpreter and libraries
+    included), which is what a memory limit sees.
     """
     import warnings
 
@@ -120,7 +126,10 @@ def default_fit(n, d, gap):
     from sklearn_relubias import ShallowReLURegressor
 
     warnings.simplefilter("ignore")  # ConvergenceWarning and the like: not what is timed
-    params = {"compute_min_norm_gap": bool(gap)}
+    # the same start in every variant (random_state=0), so that they differ by the gap alone
+    params = {"random_state": 0}
+    if gap != "auto":
+        params["compute_min_norm_gap"] = bool(gap)
     rng = np.random.default_rng(0)
     ShallowReLURegressor(**params).fit(rng.standard_normal((50, 5)), rng.standard_normal(50))
     reset_peak_rss()
@@ -128,7 +137,13 @@ def default_fit(n, d, gap):
     start = time.perf_counter()
     est = ShallowReLURegressor(**params).fit(X, y)
     fit_s = time.perf_counter() - start
-    return {"fit_s": fit_s, "peak_rss": peak_rss_bytes(), "n_iter": est.n_iter_}
+    return {
+        "fit_s": fit_s,
+        "peak_rss": peak_rss_bytes(),
+        "n_iter": est.n_iter_,
+        "status": est.decisions_["status"],
+        "gap": est.decisions_["min_norm_gap"],
+    }
 
 
 def memory_path(kind, n, d, op, available_mb):
@@ -151,6 +166,16 @@ def interrupt(path, n, d, delay):
     return child_measure(path, n, d, delay)
 
 
+def jax_loop(n, d, m, steps, repeats, out):
+    """Case 13's JAX primal loop in a process started with one XLA thread (``XLA_FLAGS``).
+
+    See :func:`benchmarks._torch.jax_child`; the final weights go to the file ``out``.
+    """
+    from benchmarks._torch import jax_child
+
+    return jax_child(n, d, m, steps, repeats, out)
+
+
 def _arg(text):
     """A number where the text is one (``"1e4"`` -> 10000), else the text itself."""
     try:
@@ -167,6 +192,7 @@ def main(argv):
         "default_fit": default_fit,
         "memory_path": memory_path,
         "interrupt": interrupt,
+        "jax_loop": jax_loop,
     }
     try:
         result = commands[command](*map(_arg, args))

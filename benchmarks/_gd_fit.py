@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
-from sklearn_relubias import Precomputed, ShallowReLURegressor
+from sklearn_relubias import PAPER_MODEL, Precomputed, ShallowReLURegressor
 from sklearn_relubias.exceptions import StrandedExampleWarning
 
 from ._common import (
@@ -34,7 +34,7 @@ from ._common import (
     ms,
 )
 
-LEARNING_RATE = 0.1
+LEARNING_RATE = PAPER_MODEL["learning_rate"]  # 0.1: the paper's model throughout a)-d)
 
 
 def half_mse(X, y, W, a):
@@ -166,9 +166,9 @@ def run(cfg):
     W_zero = np.zeros((m, d))
 
     def package(fit=True, **params):
-        kwargs = dict(
+        kwargs = dict(  # the paper's model, exactly T steps (no stopping rule), no gap
+            PAPER_MODEL,
             n_neurons=m,
-            output_weights="balanced",
             learning_rate=LEARNING_RATE,
             max_iter=T,
             tol=0.0,
@@ -209,7 +209,8 @@ def run(cfg):
     }
     sec = Section(
         key="1_gd_fit",
-        title=f"1. GD fit, one trajectory: n={n}, d={d}, m={m}, {T} iterations, lr={LEARNING_RATE}",
+        title=f"1. GD fit, one trajectory (the paper's model): n={n}, d={d}, m={m}, {T} "
+        f"iterations, lr={LEARNING_RATE}",
         headers=[
             "implementation",
             "BLAS threads",
@@ -297,13 +298,16 @@ def run(cfg):
 def _trajectory_study(X, y, a, step, T, n, m):
     """All implementations started from the same small random hidden weights."""
     ref = ShallowReLURegressor(
-        n_neurons=m,
-        init="random",
-        random_state=0,
-        learning_rate=LEARNING_RATE,
-        max_iter=T,
-        tol=0.0,
-        compute_min_norm_gap=False,
+        **{
+            **PAPER_MODEL,  # init_scale=1e-3, no intercept, no window rule
+            "n_neurons": m,
+            "init": "random",
+            "random_state": 0,
+            "learning_rate": LEARNING_RATE,
+            "max_iter": T,
+            "tol": 0.0,
+            "compute_min_norm_gap": False,
+        }
     )
     t_ref, ref = clock(lambda: ref.fit(X, y))
     W0, W_ref = ref.init_hidden_weights_, ref.hidden_weights_
@@ -474,10 +478,11 @@ def _decided(estimators):
 def _default_fit(n, d, repeats):
     """``ShallowReLURegressor().fit(X, y)`` on the dual path: time, kernel time, what it did once.
 
-    With the defaults (compute_min_norm_gap=True) and ``n <= 1000 < d`` the
-    fit should form K once, decompose it once for both the step size and the
-    min-norm route, and check its memory plan once; ``decisions_`` says
-    whether it did.
+    What a user's default fit costs here. With the defaults
+    (``compute_min_norm_gap='auto'``, which solves the reference for ``n <=
+    1000`` and ``n < d``) the fit should form K once, decompose it once for
+    both the step size and the min-norm route, and check its memory plan
+    once; ``decisions_`` says whether it did.
     """
     X, y = gaussian_data(n, d, seed=15)
     K = X @ X.T
@@ -504,8 +509,11 @@ def _default_fit(n, d, repeats):
     n_iter = sorted({int(est.n_iter_) for est in every})
     stranded = sorted({len(est.stranded_indices_) for est in every})
     sec.notes += [
-        f"X, y standard normal (seed 15); defaults: learning_rate=0.1, max_iter=10000, "
-        f"tol=1e-10, compute_min_norm_gap=True; {'/'.join(map(str, n_iter))} steps, "
+        f"X, y standard normal (seed 15); the defaults: n_neurons=16, init='random' "
+        "(random_state=None: a new start each fit), init_scale=1, learning_rate=1, "
+        "fit_intercept=True, max_iter=10000, tol=1e-10, the window rule "
+        "(n_iter_no_change=50, loss_tol=3e-3), compute_min_norm_gap='auto' (solved here: "
+        f"n <= 1000 and n < d); {'/'.join(map(str, n_iter))} steps, "
         f"{len(every)} timed fits (warm-up call first, then the repeats; the "
         "BLAS-1-thread block after the default block). The eigvalsh row is timed in its own "
         f"block after the fits. {'/'.join(map(str, stranded))} examples stranded "
@@ -518,7 +526,9 @@ def _default_fit(n, d, repeats):
         "Before the fit plan of e6ebcbb this fit decomposed K twice, once for the step size "
         "(eigvalsh(K / n)) and once for the min-norm route (DualFactor); the eigvalsh row is "
         "the cost of one such decomposition, i.e. what the plan saves, and its share of the "
-        "fit. (The summary at 86cf97c has no row of this shape.)",
+        "fit. (The summary at 86cf97c has no row of this shape.) Before the defaults changed "
+        "(a13d73a) this row fitted the paper's model (2 neurons, zero start, learning_rate=0.1, "
+        "the gap by default); its times are not comparable across that commit.",
     ]
     for key, goal in (("gram_eigendecompositions", 1), ("memory_checks", 1)):
         seen = sorted({int(est.decisions_[key]) for est in every})

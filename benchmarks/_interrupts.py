@@ -40,9 +40,11 @@ PREVIOUS_ITER = 3  # max_iter of the previous gradient-descent fit
 
 
 def _gd(**params):
-    from sklearn_relubias import ShallowReLURegressor
+    """The paper's model (no window rule: the refit runs until interrupted), no gap."""
+    from sklearn_relubias import PAPER_MODEL, ShallowReLURegressor
 
-    return ShallowReLURegressor(max_iter=HUGE, tol=0.0, compute_min_norm_gap=False, **params)
+    base = {**PAPER_MODEL, "max_iter": HUGE, "tol": 0.0, "compute_min_norm_gap": False}
+    return ShallowReLURegressor(**{**base, **params})
 
 
 def _scenario(path, X, y):
@@ -260,8 +262,10 @@ def run(cfg):
         )
     )
     sec.notes += [
-        "estimator: Shallow = ShallowReLURegressor(max_iter=1e12, tol=0, "
-        "compute_min_norm_gap=False, ...); MinNorm = MinNormReLURegressor; ScoringMonitor from "
+        "estimator: Shallow = ShallowReLURegressor(**PAPER_MODEL, max_iter=1e12, tol=0, "
+        "compute_min_norm_gap=False, ...) (the paper's model: 2 neurons, zero start, "
+        "n_iter_no_change=None, so that the refit never ends on its own); MinNorm = "
+        "MinNormReLURegressor; ScoringMonitor from "
         "sklearn.callback, set with est.set_callbacks.",
         "Each run is a fresh `python -m benchmarks._child interrupt` process (the approach of "
         "tests/test_interrupts.py). X, y Gaussian. The child makes a previous, cheap fit "
