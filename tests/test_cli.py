@@ -208,7 +208,7 @@ def unwritable_folder(tmp_path):
         except OSError:
             return candidate
         (candidate / "probe").unlink()
-    pytest.skip("no folder here refuses new files")
+    raise RuntimeError("no folder here refuses new files (/proc always does on Linux)")
 
 
 def test_an_empty_out_is_refused(tmp_path, monkeypatch, capsys, no_work):
