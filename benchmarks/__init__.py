@@ -72,9 +72,10 @@ Cases
    per-step time with one thread (BLAS, Numba, PyTorch, XLA) and with the
    default threads, and the final weights' agreement; the package's step
    against one streaming pass over X (primal) or one NumPy ``K @ C`` (Gram);
-   and ``solver='auto'`` on both sides of its switch (dense
-   ``n^2 < 1.5 n d``, CSR ``n^2 < 10 nnz``): primal vs dual fits and which
-   one it picked. Needs ``pip install ".[benchmark]"`` (torch, jax[cpu]);
+   and ``solver='auto'`` on both sides of its switch (its cost model:
+   forming K plus the steps on K against the steps on X): primal vs dual
+   fits, the estimate and which one it picked. Needs
+   ``pip install ".[benchmark]"`` (torch, jax[cpu]);
    skips itself without torch, and drops the JAX rows without jax.
 
 Which model: the cases about what a user's default fit costs (case 1's

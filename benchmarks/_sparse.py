@@ -86,7 +86,7 @@ def run(cfg):
             "ShallowReLURegressor fits the paper's model (PAPER_MODEL: 2 neurons, zero start, "
             "no intercept, the gap computed) with learning_rate=1, as before the defaults "
             "changed (the default compute_min_norm_gap='auto' skips the gap above 1000 rows). "
-            "Its path is solver='auto''s (dual iff n^2 < 10 nnz on CSR).",
+            "Its path is solver='auto''s (decisions_['path']).",
             "No text data set ships with the installed packages; the matrix is synthetic with "
             "20-newsgroups-like size and sparsity (Zipf word frequencies, TF-IDF weighting).",
         ],

@@ -29,6 +29,7 @@ from scipy import sparse
 
 from . import _reference
 from ._gd import OPTIMIZERS, GDProblem, make_operator
+from ._gd._backends import select_for
 from ._gd._problem import kernel_array
 from ._linalg import (
     Spectrum,
@@ -44,11 +45,10 @@ from ._memory import MemoryPlan, gram_gd_bytes
 from ._metrics import distance, relative_distance
 from ._rescale import Rescaling
 
-# solver='auto': a step on K (n^2 entries) against one on X, per entry of X
-# (dense) or per non-zero (CSR); measured on 2,000-row problems with 2 and 16
-# neurons (benchmark case 13): the crossover of the dense step is near n = 1.5 d.
-DENSE_COST = 1.5
-CSR_COST = 10.0
+# solver='auto': seconds to form K = X X^T and its top eigenvalue, per entry of K
+# and per entry and stored entry of a row of X (dense: d, CSR: non-zeros per row);
+# fitted with the backends' step costs (benchmark case 13).
+GRAM_SETUP_COST = (1e-8, 3e-11)
 # float64 arrays of shape (n_samples, n_neurons) a gradient-descent fit holds at
 # its peak (state, kernel buffers, the fitted attributes and their temporaries;
 # measured: about 6 at n = 1e6, d = 5, with the import's own memory aside).
@@ -318,6 +318,7 @@ class FitPlan:
         reference=False,
         reference_advice=None,
         tol=1e-12,
+        max_iter=None,
     ):
         data = Precomputed(X) if data is None else data
         n, d = (data.n_samples, np.inf) if X is None else X.shape
@@ -332,7 +333,8 @@ class FitPlan:
         self.data = data._scaled(scaling.kx, self.X)
         self._gram_given = self.data._has_gram()
         self.memory = MemoryPlan()
-        dual = learning_rate is not None and self._choose_path(solver, n, d)
+        self.path_estimate = None
+        dual = learning_rate is not None and self._choose_path(solver, n, d, optimizer, max_iter)
         if learning_rate is not None:
             self.memory.add(
                 f"gradient descent's {n} x {a.shape[0]} arrays (pre-activations, coefficients, "
@@ -351,23 +353,20 @@ class FitPlan:
             self.problem = self._problem(dual, learning_rate, optimizer, scaling.weights_in(W0))
             self.step_size = self.problem.step_size
 
-    def _choose_path(self, solver, n, d):
+    def _choose_path(self, solver, n, d, optimizer, max_iter):
         """Whether gradient descent iterates on ``K`` (``'dual'``) or on the weights.
 
-        ``'auto'`` takes the data span when its step is the cheaper one and
-        the Gram matrix fits (free when it is already known): a step on ``K``
-        reads ``n^2`` entries, one on X its ``n d`` entries (dense) or its
-        non-zeros (CSR, each about ``CSR_COST`` times dearer, indexed), so
-        the rule is ``n^2 < DENSE_COST * n * d`` or ``n^2 < CSR_COST * nnz``
-        (measured by benchmark case 13). ``'dual'`` plans the Gram matrix
-        and the check refuses it if it does not fit.
+        ``'auto'`` takes the data span when the Gram matrix fits (free when
+        it is already known) and the fit is estimated to be faster there:
+        forming ``K`` (``GRAM_SETUP_COST``, nothing when it is known) plus
+        ``max_iter`` steps on it against ``max_iter`` steps on X, each step
+        costed by the backend from the entries it reads (``n^2``; ``n d``
+        dense, the non-zeros for CSR) and the number of neurons. ``'dual'``
+        plans the Gram matrix and the check refuses it if it does not fit.
         """
         need = 0 if self._gram_given else gram_gd_bytes(n)
         if solver == "auto":
-            cheaper = n * n < (
-                CSR_COST * self.X.nnz if sparse.issparse(self.X) else DENSE_COST * n * d
-            )
-            dual = cheaper and self.memory.fits(need)
+            dual = self.memory.fits(need) and self._gram_is_faster(n, d, optimizer, max_iter)
         else:
             dual = solver == "dual"
         if dual:
@@ -377,6 +376,23 @@ class FitPlan:
                 "use solver='primal' (memory O(n_samples * n_features)) or solver='auto'.",
             )
         return dual
+
+    def _gram_is_faster(self, n, d, optimizer, max_iter):
+        """``solver='auto'``'s cost model (:meth:`_choose_path`)."""
+        m, slope = self.model.output_weights.shape[0], self.model.negative_slope
+        csr = sparse.issparse(self.X)
+        work = self.X.nnz if csr else n * d
+        form = "csr" if csr else "dense"
+        gram = select_for("gram", slope, optimizer).step_seconds("gram", n * n, m)
+        primal = select_for(form, slope, optimizer).step_seconds(form, work, m)
+        steps = np.inf if max_iter is None else max(max_iter, 1)
+        if self._gram_given or not np.isfinite(steps):
+            self.path_estimate = (gram, primal)
+            return gram < primal
+        per_entry, per_row_entry = GRAM_SETUP_COST
+        setup = n * n * (per_entry + per_row_entry * work / max(n, 1))
+        self.path_estimate = (setup + steps * gram, steps * primal)
+        return setup + steps * gram < steps * primal
 
     def _problem(self, dual, learning_rate, optimizer, W0):
         """Build the gradient-descent problem: operator, example weights, ``P0`` and the step."""
@@ -478,7 +494,9 @@ class FitPlan:
         ``'reference_route'`` (None until solved), ``'references_solved'``
         (on this data set), ``'rescaled'`` (the power-of-two exponents of
         X, y and a), and the memory plan's ``'planned_peak_bytes'``,
-        ``'memory_stages'`` and ``'memory_checks'``.
+        ``'memory_stages'`` and ``'memory_checks'``, and ``'path_estimate'``:
+        ``solver='auto'``'s estimated seconds ``(dual, primal)`` (None when
+        it did not estimate: another solver, or K did not fit).
         """
         form = None if self.problem is None else self.problem.operator.form
         out = {
@@ -492,6 +510,7 @@ class FitPlan:
             "reference_route": None if self._reference is None else self._reference.route,
             "references_solved": self.data.n_references,
             "rescaled": (self.scaling.kx, self.scaling.ky, self.scaling.ka),
+            "path_estimate": self.path_estimate,
         }
         out.update(self.memory.summary())
         return out

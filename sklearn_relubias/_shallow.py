@@ -123,10 +123,13 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         Where the iterations run. 'dual' iterates on the data-span
         coefficients with the Gram matrix ``K = X X^T`` (one ``O(n^2 d)``
         product, then ``O(n^2 m)`` per step); 'primal' on the weights
-        (``O(n d m)`` per step). 'auto' picks 'dual' when its step is the
-        cheaper one and the Gram matrix fits the memory budget:
-        ``n_samples^2 < 1.5 n_samples n_features`` for dense X,
-        ``n_samples^2 < 10 nnz`` for sparse X. Both give the same iterates up
+        (``O(n d m)`` per step). 'auto' picks 'dual' when the Gram matrix
+        fits the memory budget and a cost model, measured on this package's
+        kernels, says the fit is faster there: forming K plus ``max_iter``
+        steps that read its ``n_samples^2`` entries, against ``max_iter``
+        steps that read X's ``n_samples n_features`` entries (dense) or its
+        non-zeros (sparse), both growing with ``n_neurons``; the path taken
+        is in ``decisions_['path']``. Both give the same iterates up
         to rounding (the tests hold them within 1e-12 relative); the same
         ``random_state`` gives bitwise-identical results across processes and
         parallel backends.
@@ -420,6 +423,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
                 init_weights=W_start,
                 reference=gap_decision == "computed",
                 reference_advice="set compute_min_norm_gap=False to fit without the gap.",
+                max_iter=self.max_iter,
             )
             offset = self.n_iter_ if warm else 0
             reporter = self._reporter(data, plan, offset)

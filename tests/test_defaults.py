@@ -189,23 +189,48 @@ def test_predictions_keep_the_float_dtype_of_x():
     )
 
 
+def _sparse(density):
+    return sparse.random(300, 3000, density=density, format="csr", random_state=0)
+
+
 @pytest.mark.parametrize(
-    "make, path",
+    "make, n_neurons, max_iter, path",
     [
-        (lambda r: r.standard_normal((300, 250)), "dual"),  # n < 1.5 d: the Gram step is cheaper
-        (lambda r: r.standard_normal((300, 150)), "primal"),
-        (lambda r: sparse.random(300, 3000, density=0.01, format="csr", random_state=0), "primal"),
-        (lambda r: sparse.random(300, 3000, density=0.2, format="csr", random_state=0), "dual"),
+        # the Gram step is cheaper, but forming K costs more than 3 steps save
+        (lambda r: r.standard_normal((300, 250)), 16, 3, "primal"),
+        (lambda r: r.standard_normal((300, 250)), 16, 10_000, "dual"),
+        (lambda r: r.standard_normal((300, 60)), 16, 10_000, "primal"),  # n = 5 d: X is smaller
+        # sparse: the non-zeros are what a step on X reads
+        (lambda r: _sparse(0.01), 2, 3, "primal"),
+        (lambda r: _sparse(0.2), 2, 3, "dual"),
     ],
 )
-def test_auto_solver_counts_the_work_of_a_step(make, path):
+def test_auto_solver_weighs_forming_K_against_the_steps(make, n_neurons, max_iter, path):
+    """The path is decided before any step, from the plan's cost model."""
+    from sklearn_relubias._model import Model
+    from sklearn_relubias._plan import FitPlan
+
     X = make(np.random.default_rng(0))
     y = np.random.default_rng(1).standard_normal(300)
-    est = ShallowReLURegressor(random_state=0, max_iter=3, compute_min_norm_gap=False)
+    model = Model.from_params("relu", "balanced", n_neurons)
+    plan = FitPlan(X, y, model, learning_rate=1.0, max_iter=max_iter)
+    assert {"gram": "dual"}.get(plan.problem.operator.form, "primal") == path
+
+
+def test_auto_solver_takes_a_known_gram_matrix_at_any_number_of_steps():
+    from sklearn_relubias import Precomputed
+
+    X = np.random.default_rng(0).standard_normal((300, 250))
+    y = np.random.default_rng(1).standard_normal(300)
+    est = ShallowReLURegressor(n_neurons=16, max_iter=3, random_state=0, compute_min_norm_gap=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est.fit(X, y)
-    assert est.decisions_["path"] == path
+        est.fit(X, y, gram=Precomputed(X, gram=X @ X.T))
+    assert est.decisions_["path"] == "dual"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)  # forming K costs more than 3 steps save
+    assert est.decisions_["path"] == "primal"
 
 
 def test_help_and_version_do_not_import_the_numerics():
@@ -276,25 +301,45 @@ def test_the_memory_plan_counts_the_gradient_descent_arrays():
     assert any("gradient descent's" in what for what, _ in est.decisions_["memory_stages"])
 
 
-def test_the_threaded_primal_pass_gives_the_serial_weights_bitwise(monkeypatch):
-    """Blocks are summed in a fixed order, so threads change the time, not the result."""
-    import numba
+THREADED_FIT = """
+import sys, warnings
+import numpy as np, numba
+sys.path.insert(0, {tests!r})
+from _reference import gaussian_problem, paper_estimator
+from sklearn_relubias._gd._backends import _numba
 
-    from sklearn_relubias._gd._backends import _numba
+assert numba.get_num_threads() == 2, numba.get_num_threads()
+X, y = gaussian_problem({n}, {d}, seed=2)
+fits = []
+warnings.simplefilter("ignore")
+for work in (10**18, 0):  # serial, then threaded
+    _numba.PARALLEL_WORK = work
+    fits.append(paper_estimator(
+        n_neurons=6, init="random", solver={solver!r}, max_iter=30, tol=0.0, random_state=0
+    ).fit(X, y))
+assert _numba.{kernel}.signatures, "the threaded kernel did not run"
+serial, threaded = fits
+np.testing.assert_array_equal(threaded.hidden_weights_, serial.hidden_weights_)
+np.testing.assert_array_equal(threaded.loss_curve_, serial.loss_curve_)
+np.testing.assert_array_equal(threaded.dual_coef_, serial.dual_coef_)
+print("same")
+"""
 
-    X, y = gaussian_problem(3000, 40, seed=2)
 
-    def fit():
-        return paper_estimator(
-            n_neurons=4, init="random", solver="primal", max_iter=30, tol=0.0, random_state=0
-        ).fit(X, y)
+@pytest.mark.parametrize(
+    "solver, n, d, kernel",
+    [("primal", 3000, 40, "primal_descent_parallel"), ("dual", 300, 2000, "gram_descent_parallel")],
+)
+def test_the_threaded_kernels_give_the_serial_weights_bitwise(solver, n, d, kernel):
+    """Blocks are summed in a fixed order, so threads change the time, not the result.
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        serial = fit()
-        monkeypatch.setattr(_numba, "PARALLEL_WORK", 0)
-        threaded = fit()
-    assert numba.get_num_threads() == 1 or _numba.primal_descent_parallel.signatures
-    np.testing.assert_array_equal(threaded.hidden_weights_, serial.hidden_weights_)
-    np.testing.assert_array_equal(threaded.loss_curve_, serial.loss_curve_)
-    np.testing.assert_array_equal(threaded.dual_coef_, serial.dual_coef_)
+    Run with two Numba threads in a subprocess (the test session pins one).
+    """
+    import os
+
+    code = THREADED_FIT.format(
+        tests=os.path.dirname(__file__), n=n, d=d, solver=solver, kernel=kernel
+    )
+    env = {**os.environ, "NUMBA_NUM_THREADS": "2"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0 and out.stdout.strip() == "same", out.stderr[-2000:]

@@ -44,7 +44,7 @@ def limit_memory(monkeypatch, nbytes):
 
 def test_auto_solver_takes_the_primal_path_when_the_gram_matrix_does_not_fit(monkeypatch):
     X, y = gaussian_problem(300, 1000, seed=0)  # K: 300^2 * 8 B = 703 KiB
-    est = paper_estimator(n_neurons=1, compute_min_norm_gap=False, max_iter=5)
+    est = paper_estimator(n_neurons=1, compute_min_norm_gap=False, max_iter=50)  # K pays for itself
     assert est.fit(X, y).decisions_["path"] == "dual"
     limit_memory(monkeypatch, 1_000_000)  # budget 500 kB < K
     data = Precomputed(X)

@@ -5,6 +5,9 @@ A backend is a module with
 - ``supports(form, negative_slope, optimizer) -> bool``: the operator form
   (``'gram'``, ``'dense'``, ``'csr'``), the activation (every activation is
   piecewise linear, given by its negative-side slope) and the optimizer name;
+- ``step_seconds(form, size, m) -> float``: the estimated seconds of one
+  step of that form reading ``size`` operator entries (``n^2`` for K, ``n d``
+  or the non-zeros for X) with ``m`` neurons, for ``solver='auto'``;
 - ``allocate(problem, start=None) -> state``: the per-run state
   (pre-activations ``P``, coefficients ``C``, weights ``W`` where the form
   updates them), from a :class:`~sklearn_relubias._gd._problem.GDProblem`,
@@ -39,12 +42,16 @@ REGISTRY = {"numba": "sklearn_relubias._gd._backends._numba"}
 
 def select(problem):
     """Return the first backend module that supports ``problem``."""
-    form = problem.operator.form
+    return select_for(problem.operator.form, problem.negative_slope, problem.optimizer)
+
+
+def select_for(form, negative_slope, optimizer):
+    """Return the first backend module that supports this form, activation and optimizer."""
     for path in REGISTRY.values():
         backend = importlib.import_module(path)
-        if backend.supports(form, problem.negative_slope, problem.optimizer):
+        if backend.supports(form, negative_slope, optimizer):
             return backend
     raise ValueError(
         f"No gradient-descent backend supports operator form {form!r}, "
-        f"negative_slope={problem.negative_slope} and optimizer {problem.optimizer!r}."
+        f"negative_slope={negative_slope} and optimizer {optimizer!r}."
     )

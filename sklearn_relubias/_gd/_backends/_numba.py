@@ -10,8 +10,9 @@ adds ``-eta D`` to the data-span coefficients ``C``.
 
 :func:`gram_descent` (the Gram form) evolves the pre-activations
 ``P = X W0^T + K C`` by ``P <- P - eta K D``: ``O(n^2 m)`` per step, with
-``K D`` computed row by row (no BLAS call, so no second thread pool; rows
-are independent and the result does not depend on the thread count).
+``K D`` computed by blocks of K's rows (no BLAS call, so no second thread
+pool; rows are independent and the result does not depend on the thread
+count). :func:`gram_descent_parallel` runs those blocks on Numba's threads.
 
 :func:`primal_descent` (dense or CSR X) streams X once per step: for each
 block of rows it forms the block's pre-activations ``X_b W^T`` (BLAS on the
@@ -98,11 +99,31 @@ INTERPOLATED_LOSS = 1e-6
 # data set) spent 24 s compiling it for 0.15 s of steps, so only steps of tens of
 # milliseconds use it (200,000 x 50 x 8: 19 ms threaded, 37 ms serial, 2 cores).
 PARALLEL_WORK = 50_000_000
+# Rows of K per block of the Gram product (even: rows are paired in registers).
+GRAM_BLOCK_ROWS = 64
+# Seconds of one step on one thread, per entry of the operator it reads (K's n^2
+# entries, X's n d, or X's non-zeros) and per entry and neuron: fitted to 200-step
+# fits of 2,000 x 700..1,400 dense and 2,000 x 5,000 CSR (30-120 non-zeros per row)
+# problems with 2 and 16 neurons (2-core AMD EPYC, within about 30% of each). The
+# per-neuron part runs on the threads when the kernel does.
+STEP_COST = {"gram": (4e-10, 9e-11), "dense": (9e-10, 2.1e-10), "csr": (6e-9, 1.3e-9)}
 
 
 def supports(form, negative_slope, optimizer):
     """Every operator form and piecewise-linear activation, with plain gradient descent."""
     return form in FORMS and 0.0 <= negative_slope <= 1.0 and optimizer == "gd"
+
+
+def _threaded(size, m):
+    """Whether a kernel reading ``size`` operator entries with ``m`` neurons uses threads."""
+    return size * m >= PARALLEL_WORK and numba.get_num_threads() > 1
+
+
+def step_seconds(form, size, m):
+    """Estimated seconds of one step that reads ``size`` operator entries (``STEP_COST``)."""
+    read, per_neuron = STEP_COST[form]
+    threads = numba.get_num_threads() if _threaded(size, m) else 1
+    return size * (read + per_neuron * m / threads)
 
 
 # ---------------------------------------------------------------------------
@@ -188,12 +209,19 @@ def _evaluate(P, model, slope, D, active, events, n_events, t):
 
 @inline
 def _gram_product(K, D, DT, S):
-    """``S = K D`` (``DT`` is scratch for ``D^T``): :func:`_products` on the rows of K."""
+    """``S = K D`` (``DT`` is scratch for ``D^T``): :func:`_products` on blocks of K's rows.
+
+    Each row of ``S`` is computed the same way whatever the block or thread
+    that holds it, so the result does not depend on the thread count.
+    """
     n, m = D.shape
     for k in range(n):
         for j in range(m):
             DT[j, k] = D[k, j]
-    _products(K, DT, S, 0, n, 0)
+    nb = (n + GRAM_BLOCK_ROWS - 1) // GRAM_BLOCK_ROWS
+    for b in numba.prange(nb):
+        i0 = b * GRAM_BLOCK_ROWS
+        _products(K, DT, S, i0, min(i0 + GRAM_BLOCK_ROWS, n), 0)
 
 
 @inline
@@ -208,9 +236,9 @@ def _inner(D, S):
     return np.sqrt(max(sq, 0.0)), dsq
 
 
-@jit
-def gram_descent(K, model, state, out, settings):
-    """Gradient descent in the data span, ``P <- P - eta K D`` (module docstring)."""
+@inline
+def _gram_body(K, model, state, out, settings):
+    """Run the loop of :func:`gram_descent` (inlined in the serial and parallel kernels)."""
     eta, tol, g_ref, slope, k_fro, _, window_f, loss_tol, t_run_f = settings
     window, t_run = int(window_f), int(t_run_f)
     P, C = state
@@ -262,6 +290,18 @@ def gram_descent(K, model, state, out, settings):
             for j in range(m):
                 P_out[i, j] = P[i, j]
     return t, status, last_change, n_events, g0
+
+
+@jit
+def gram_descent(K, model, state, out, settings):
+    """Gradient descent in the data span, ``P <- P - eta K D`` (module docstring)."""
+    return _gram_body(K, model, state, out, settings)
+
+
+@jit_parallel
+def gram_descent_parallel(K, model, state, out, settings):
+    """:func:`gram_descent` with its blocks of K's rows on Numba's threads."""
+    return _gram_body(K, model, state, out, settings)
 
 
 # ---------------------------------------------------------------------------
@@ -346,8 +386,8 @@ def _accumulate(A, D, G, i0, i1, offset):
         i += 2
 
 
-def _block_pre_activations(X_parts, i0, i1, W, Pb):
-    """``Pb = X[i0:i1] W^T`` (W is m x d) for dense or CSR X.
+def _block_pre_activations(X_parts, i0, i1, W, WT, Pb):
+    """``Pb = X[i0:i1] W^T`` (W is m x d, ``WT`` its transpose) for dense or CSR X.
 
     (Plain Python, used with ``NUMBA_DISABLE_JIT=1``; compiled kernels use
     the typed versions below.)
@@ -377,24 +417,29 @@ def _block_gradient(X_parts, i0, i1, Db, Gb):
 
 
 @overload(_block_pre_activations)
-def _block_pre_activations_typed(X_parts, i0, i1, W, Pb):
-    """Return the dense or the CSR version, chosen by the type of X at compile time."""
+def _block_pre_activations_typed(X_parts, i0, i1, W, WT, Pb):
+    """Return the dense or the CSR version, chosen by the type of X at compile time.
+
+    The CSR version reads the rows of ``WT`` (one contiguous m-vector per
+    non-zero) instead of m columns of ``W``.
+    """
     if X_parts[0].ndim == 2:
 
-        def dense(X_parts, i0, i1, W, Pb):
+        def dense(X_parts, i0, i1, W, WT, Pb):
             _products(X_parts[0], W, Pb, i0, i1, i0)
 
         return dense
 
-    def csr(X_parts, i0, i1, W, Pb):
+    def csr(X_parts, i0, i1, W, WT, Pb):
         data, indices, indptr = X_parts
-        m = W.shape[0]
+        m = WT.shape[1]
         for ii in range(i1 - i0):
             for j in range(m):
-                acc = 0.0
-                for q in range(indptr[i0 + ii], indptr[i0 + ii + 1]):
-                    acc += data[q] * W[j, indices[q]]
-                Pb[ii, j] = acc
+                Pb[ii, j] = 0.0
+            for q in range(indptr[i0 + ii], indptr[i0 + ii + 1]):
+                k, v = indices[q], data[q]
+                for j in range(m):
+                    Pb[ii, j] += v * WT[k, j]
 
     return csr
 
@@ -412,13 +457,16 @@ def _block_gradient_typed(X_parts, i0, i1, Db, Gb):
 
     def csr(X_parts, i0, i1, Db, Gb):
         data, indices, indptr = X_parts
-        m = Db.shape[1]
-        Gb[:, :] = 0.0
+        m, d = Gb.shape
+        GT = np.zeros((d, m))  # one contiguous m-vector per non-zero, then transposed
         for ii in range(i1 - i0):
             for q in range(indptr[i0 + ii], indptr[i0 + ii + 1]):
                 k, v = indices[q], data[q]
                 for j in range(m):
-                    Gb[j, k] += v * Db[ii, j]
+                    GT[k, j] += v * Db[ii, j]
+        for j in range(m):
+            for k in range(d):
+                Gb[j, k] = GT[k, j]
 
     return csr
 
@@ -438,13 +486,17 @@ def _pass(X_parts, W, model, slope, codes, rs, now, lag, eta, C, Gparts, sums, r
     """
     a, y, w = model
     n, m = C.shape
+    WT = np.empty((W.shape[1], m))  # read by the CSR products
+    for j in range(m):
+        for k in range(W.shape[1]):
+            WT[k, j] = W[j, k]
     code_now, code_before, rs_now = codes[now], codes[(now + 2) % 3], rs[now]
     for b in numba.prange(Gparts.shape[0]):
         i0 = b * rows
         i1 = min(i0 + rows, n)
         Pb = np.empty((i1 - i0, m))
         Db = np.empty((i1 - i0, m))
-        _block_pre_activations(X_parts, i0, i1, W, Pb)
+        _block_pre_activations(X_parts, i0, i1, W, WT, Pb)
         block_loss, block_changes = 0.0, 0
         for ii in range(i1 - i0):
             i = i0 + ii
@@ -604,8 +656,9 @@ def primal_finish(X_parts, W, model, state, settings):
                 C[i, j] -= eta * (wr * a[j] * (1.0 if codes[pending, i, j] & 2 else slope))
         info[2] = -1.0
     rows = max(int(rows_f), 1)
+    WT = W.T.copy()
     for i0 in range(0, n, rows):
-        _block_pre_activations(X_parts, i0, min(i0 + rows, n), W, P[i0:])
+        _block_pre_activations(X_parts, i0, min(i0 + rows, n), W, WT, P[i0:])
 
 
 def block_rows(n, d, m, nnz):
@@ -649,7 +702,8 @@ class State:
         if op.form == "gram":
             self.K, self.W = op.gram, np.empty(0)
             self.k_fro = float(np.linalg.norm(op.gram))
-            self.rows, self.parallel = 0, False
+            self.rows = 0
+            self.parallel = _threaded(n * n, m)
         else:
             if op.form == "csr":
                 self.X_parts = (op.X.data, op.X.indices, op.X.indptr)
@@ -660,7 +714,7 @@ class State:
             self.W = np.array(W, dtype=np.float64, order="C")
             work = op.X.nnz if op.form == "csr" else n * d
             self.rows = block_rows(n, d, m, work)
-            self.parallel = work * m >= PARALLEL_WORK and numba.get_num_threads() > 1
+            self.parallel = _threaded(work, m)
             info = np.array([1.0, 0.0, -1.0, np.nan, np.nan])  # fresh: evaluated on the first call
             buffers = (np.empty((m, d)), np.zeros((3, n, m), dtype=np.uint8), np.zeros((3, n)))
             self.carried = (self.P, self.C, *buffers, info)
@@ -710,6 +764,7 @@ def run_chunk(state, losses, events, recent, settings):
     full = state.settings(*settings)
     out = (losses, events, recent)
     if state.form == "gram":
-        return gram_descent(state.K, state.model, (state.P, state.C), out, full)
+        kernel = gram_descent_parallel if state.parallel else gram_descent
+        return kernel(state.K, state.model, (state.P, state.C), out, full)
     kernel = primal_descent_parallel if state.parallel else primal_descent
     return kernel(state.X_parts, state.W, state.model, state.carried, out, full)
