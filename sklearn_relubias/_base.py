@@ -7,7 +7,7 @@ tags. Subclasses add their own parameters and ``fit``.
 """
 
 import functools
-from numbers import Integral
+from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
@@ -108,6 +108,7 @@ class _BaseReLURegressor(RegressorMixin, BaseEstimator):
         "n_neurons": [Interval(Integral, 1, None, closed="left")],
         "output_weights": [StrOptions({"balanced", "positive"}), "array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
+        "negative_slope": [Interval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
     }
 
@@ -131,7 +132,9 @@ class _BaseReLURegressor(RegressorMixin, BaseEstimator):
             sample_weight = normalise_weights(
                 _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
             )
-        model = Model.from_params(self.activation, self.output_weights, self.n_neurons)
+        model = Model.from_params(
+            self.activation, self.output_weights, self.n_neurons, self.negative_slope
+        )
         intercept = float(np.average(y, weights=sample_weight)) if self.fit_intercept else 0.0
         return TrainingData(X, y - intercept, model, sample_weight, intercept)
 
@@ -151,9 +154,12 @@ class _BaseReLURegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS)
-        model = Model.from_params(self.activation, self.output_weights_)
-        y_pred = model.forward(X, self.hidden_weights_) + self.intercept_
+        y_pred = self._fitted_model().forward(X, self.hidden_weights_) + self.intercept_
         return y_pred.astype(X.dtype, copy=False)
+
+    def _fitted_model(self):
+        """Return the fitted network (a :class:`~sklearn_relubias._model.Model`)."""
+        return Model.from_params(self.activation, self.output_weights_, None, self.negative_slope)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

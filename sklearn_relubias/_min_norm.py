@@ -31,12 +31,22 @@ class MinNormReLURegressor(_BaseReLURegressor):
         Fixed output weights ``a``. 'balanced' gives +1, -1, +1, ... (so
         ``n_neurons=1`` is the single neuron ``relu(<w, x>)``), 'positive' all
         +1; an array gives any nonzero values.
-    activation : {'relu', 'linear'}, default='relu'
-        The hidden activation ``sigma``. For ``'linear'`` the model is
+    activation : {'relu', 'leaky_relu', 'linear'}, default='relu'
+        The hidden activation ``sigma`` (``sigma'(0) = 1`` for every one).
+        For ``'linear'`` the model is
         ``<beta, x>`` with ``beta = sum_j a_j w_j``, and the reference is the
         minimum-norm least-squares solution ``W* = a beta^T / ||a||^2``,
         ``beta = X^+ y`` (the interpolant of smallest norm when one exists),
-        where gradient descent from zero lands.
+        where gradient descent from zero lands. For ``'leaky_relu'``
+        (``sigma(z) = z`` for ``z >= 0``, ``negative_slope * z`` below) the
+        minimum-norm interpolant within the label-sign region (pre-activation
+        ``>= 0`` exactly where ``a_j y_i > 0``), a convex program solved
+        exactly in the dual on ``n_samples (n_neurons + 1)`` lifted rows
+        (memory about ``4 (n_samples (n_neurons + 1))^2`` floats); with one
+        neuron it is the minimum-norm solution of
+        ``X w = sigma^{-1}(y / a)``.
+    negative_slope : float in [0, 1], default=0.01
+        The leaky ReLU's slope for ``z < 0``. Unused by the other activations.
     fit_intercept : bool, default=False
         Whether to fit a constant offset: ``intercept_`` is the (weighted)
         mean of y and the network fits ``y - intercept_``. The paper's model
@@ -155,12 +165,14 @@ class MinNormReLURegressor(_BaseReLURegressor):
         n_neurons=2,
         output_weights="balanced",
         activation="relu",
+        negative_slope=0.01,
         fit_intercept=False,
         tol=1e-12,
     ):
         self.n_neurons = n_neurons
         self.output_weights = output_weights
         self.activation = activation
+        self.negative_slope = negative_slope
         self.fit_intercept = fit_intercept
         self.tol = tol
 

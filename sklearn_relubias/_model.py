@@ -9,9 +9,10 @@ the curvature bound the step size is normalised by, and which minimum-norm
 program is the model's reference.
 
 Every activation of the registry is piecewise linear with slope 1 on
-``z >= 0`` and ``negative_slope`` on ``z < 0`` (ReLU 0, linear 1), with the
-derivative at 0 taken from the right (``sigma'(0) = 1``, so that a zero
-initialisation moves). The kernels take ``negative_slope`` itself: adding
+``z >= 0`` and ``negative_slope`` on ``z < 0`` (ReLU 0, leaky ReLU any
+slope in [0, 1], linear 1), with the derivative at 0 taken from the right
+(``sigma'(0) = 1`` for every activation, so that a zero initialisation
+moves). The kernels take ``negative_slope`` itself: adding
 an activation of this family is a registry entry; one of another form
 would add a kernel branch.
 """
@@ -63,8 +64,18 @@ class Activation:
 
 ACTIVATIONS = {
     "relu": Activation("relu", 0.0, "label_sign"),
+    # the slope of a leaky ReLU is the estimators' negative_slope (make_activation)
+    "leaky_relu": Activation("leaky_relu", 0.01, "region"),
     "linear": Activation("linear", 1.0, "least_squares"),
 }
+
+
+def make_activation(name, negative_slope=None):
+    """Return the registry's activation ``name``; ``negative_slope`` sets a leaky ReLU's slope."""
+    activation = ACTIVATIONS[name]
+    if name == "leaky_relu" and negative_slope is not None:
+        activation = replace(activation, negative_slope=float(negative_slope))
+    return activation
 
 
 def resolve_output_weights(output_weights, n_neurons):
@@ -112,11 +123,19 @@ class Model:
     output_weights: np.ndarray
 
     @classmethod
-    def from_params(cls, activation="relu", output_weights="balanced", n_neurons=None):
-        """Build the model from estimator-style parameters (validated)."""
+    def from_params(
+        cls, activation="relu", output_weights="balanced", n_neurons=None, negative_slope=None
+    ):
+        """Build the model from estimator-style parameters (validated).
+
+        ``negative_slope`` is a leaky ReLU's slope (unused by the others).
+        """
         if not isinstance(output_weights, str) and n_neurons is None:
             n_neurons = np.asarray(output_weights).shape[0]
-        return cls(ACTIVATIONS[activation], resolve_output_weights(output_weights, n_neurons))
+        return cls(
+            make_activation(activation, negative_slope),
+            resolve_output_weights(output_weights, n_neurons),
+        )
 
     @property
     def n_neurons(self):

@@ -77,14 +77,23 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         ``n_neurons=1`` is the single neuron and ``n_neurons=2`` the +/- pair
         that fits targets of both signs), 'positive' all +1; an array gives any
         nonzero values.
-    activation : {'relu', 'linear'}, default='relu'
-        The hidden activation ``sigma``: ReLU (the paper's model), or the
-        identity, the classical control. Both are piecewise linear with
-        ``sigma'(z) = 1`` for ``z >= 0`` (so ``relu'(0) = 1``). With
+    activation : {'relu', 'leaky_relu', 'linear'}, default='relu'
+        The hidden activation ``sigma``: ReLU (the paper's model), the leaky
+        ReLU ``sigma(z) = z`` for ``z >= 0`` and ``negative_slope * z``
+        below, or the identity, the classical control. All are piecewise
+        linear with ``sigma'(z) = 1`` for ``z >= 0``, the derivative at 0
+        taken from the right for every activation (``relu'(0) = 1``, so a
+        zero start moves). With
         ``'linear'`` the model ``sum_j a_j <w_j, x>`` is linear in X,
         gradient descent from a zero start stays in X's row space and lands
         on the minimum-norm least-squares solution, and the reference of the
-        gap is that solution (see :class:`MinNormReLURegressor`).
+        gap is that solution (see :class:`MinNormReLURegressor`). With
+        ``'leaky_relu'`` the reference is the minimum-norm interpolant within
+        the label-sign region (for one neuron: the minimum-norm solution of
+        ``X w = sigma^{-1}(y / a)``).
+    negative_slope : float in [0, 1], default=0.01
+        The leaky ReLU's slope for ``z < 0`` (0 gives ReLU's function, 1 the
+        identity). Unused by the other activations.
     init : {'zero', 'random'}, default='random'
         Initial hidden weights: zero (the paper's start), or i.i.d.
         ``N(0, init_scale^2 / n_features)``.
@@ -343,6 +352,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         n_neurons=16,
         output_weights="balanced",
         activation="relu",
+        negative_slope=0.01,
         init="random",
         init_scale=1.0,
         learning_rate=1.0,
@@ -361,6 +371,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         self.n_neurons = n_neurons
         self.output_weights = output_weights
         self.activation = activation
+        self.negative_slope = negative_slope
         self.init = init
         self.init_scale = init_scale
         self.learning_rate = learning_rate

@@ -4,6 +4,9 @@
   sign) the minimum-norm single neuron that fits the examples of its label
   sign and is inactive on the others; in the dual (``_dual_qp``) when
   ``n_samples < n_features``, on the weights (``_primal_qp``) otherwise.
+- ``_region``: any slope (leaky ReLU). The minimum-norm interpolant within a
+  fixed activation region (the label-sign region unless another is given),
+  solved exactly as the single-neuron dual program on lifted rows.
 - ``_least_squares``: linear activation. The minimum-norm least-squares
   solution ``beta = X^+ y`` spread over the neurons, ``W* = a beta^T /
   ||a||^2``; also the least-squares comparators of the experiments.
@@ -16,11 +19,11 @@ the estimators reach it through the fit plan, the experiments through
 import numpy as np
 
 from .._memory import MemoryPlan
-from . import _label_sign, _least_squares
+from . import _label_sign, _least_squares, _region
 from ._common import MinNormFit, plan
 
 #: The programs, by :attr:`~sklearn_relubias._model.Activation.reference`.
-PROGRAMS = {"label_sign": _label_sign, "least_squares": _least_squares}
+PROGRAMS = {"label_sign": _label_sign, "least_squares": _least_squares, "region": _region}
 
 __all__ = ["PROGRAMS", "MinNormFit", "plan", "solve"]
 

@@ -30,7 +30,6 @@ from .._metrics import (
     label_sign_least_squares_weights,
     relative_distance,
 )
-from .._model import Model
 from .._plan import Precomputed
 from .._shallow import PAPER_MODEL, ShallowReLURegressor
 from ..datasets import make_high_dim_regression, make_orthogonal_regression, spectrum_stats
@@ -131,7 +130,7 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
         with quiet(StrandedExampleWarning, ConvergenceWarning):  # recorded below instead
             est.fit(X, y, gram=data)
         fit_time = time.perf_counter() - start
-        model = Model.from_params(est.activation, est.output_weights_)
+        model = est._fitted_model()
         y_fit = y - est.intercept_  # the targets the network fitted
         ref = data._reference(model, y_fit, dual_coef=False)  # the estimator's, kept by data
         W_star, W = ref.weights, est.hidden_weights_

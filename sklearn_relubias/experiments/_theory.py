@@ -204,7 +204,7 @@ def gap_decomposition(estimator, X, y, *, kink_tol=1e-6, gram=None):
     if not hasattr(estimator, "pattern_changes_"):
         estimator = clone(estimator).set_params(record_pattern=True)
         estimator.fit(X, y, gram=data)
-    model = Model.from_params(estimator.activation, estimator.output_weights_)
+    model = estimator._fitted_model()
     W, W0, C = estimator.hidden_weights_, estimator.init_hidden_weights_, estimator.dual_coef_
     ref = data._reference(model, y)
     W_star = ref.weights

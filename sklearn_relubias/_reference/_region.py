@@ -1,0 +1,180 @@
+r"""The minimum-norm interpolant within a fixed activation region, for any slope.
+
+A region fixes, for every example ``i`` and neuron ``j``, the side of the
+kink the pre-activation ``p_ij = <w_j, x_i>`` lies on: ``s_ij = +1`` asks
+``p_ij >= 0`` (slope 1), ``s_ij = -1`` asks ``p_ij <= 0`` (slope
+``alpha``, the activation's negative slope). On it the network is linear in
+``W`` and the program is convex::
+
+    min sum_j ||w_j||^2  s.t.  sum_j a_j c_ij p_ij = y_i  (every i),
+                               s_ij p_ij >= 0             (every i, j),
+
+with ``c_ij = 1`` where ``s_ij = +1`` and ``alpha`` elsewhere. Stacking
+``v = (w_1, ..., w_m)`` turns it into the single-neuron program of
+:mod:`~sklearn_relubias._reference._dual_qp` on ``n (m + 1)`` lifted rows
+``z`` (one equality row ``sum_j a_j c_ij e_j (x) x_i`` per example, flipped
+when ``y_i < 0`` and written as two opposite inequalities when ``y_i = 0``,
+and one inequality row ``-s_ij e_j (x) x_i`` per pair), whose Gram matrix
+comes from ``K = X X^T``: the same exact active-set solver, KKT measured on
+this program with fitted values recomputed from ``W`` by products with X.
+The solution lies in the data span, ``w_j = sum_i beta_ij x_i``.
+
+With one neuron and ``alpha > 0`` the label-sign region holds every
+solution of ``X w = sigma_alpha^{-1}(y / a)``, so the reference is the
+minimum-norm solution of that affine set (least squares); with ``alpha = 0``
+the program is the ReLU label-sign program.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .._linalg import gram as form_gram
+from .._linalg import pre_activations, span
+from .._memory import MemoryPlan
+from ._common import MinNormFit
+from ._dual_qp import kkt_residual, solve_min_norm
+
+# Copies of the lifted Gram matrix the program holds at its peak (the matrix, its
+# blocks while it is built, the active-set solver's factor).
+REGION_COPIES = 4
+
+
+class _Lifted(NamedTuple):
+    """The lifted program's rows: coefficients, targets and where each row comes from."""
+
+    eq_coef: np.ndarray  # (n, m): equality row i is sum_j eq_coef[i, j] e_j (x) x_i
+    flip: np.ndarray  # (n_eq_rows,): sign applied to equality row i (y_i < 0: -1)
+    eq_rows: np.ndarray  # (n_eq_rows,): the example of each equality row (y_i = 0 twice)
+    signs: np.ndarray  # (n, m): +1 / -1, the region
+
+
+def label_sign_region(model, y):
+    """``(n, m)`` bool: the label-sign region, ``p_ij >= 0`` exactly where ``a_j y_i > 0``."""
+    return np.outer(y, model.output_weights) > 0
+
+
+def _lift(model, y, region):
+    signs = np.where(region, 1.0, -1.0)
+    c = np.where(region, 1.0, model.negative_slope)
+    eq_coef = c * model.output_weights[None, :]
+    zero = np.flatnonzero(y == 0)
+    eq_rows = np.concatenate([np.arange(y.shape[0]), zero])
+    flip = np.concatenate([np.where(y < 0, -1.0, 1.0), -np.ones(zero.size)])
+    return _Lifted(eq_coef, flip, eq_rows, signs)
+
+
+def _lifted_gram(K, lifted):
+    """Gram matrix of the lifted rows (equality rows first, then the pairs ``(i, j)``)."""
+    E, S, f, rows = lifted.eq_coef[lifted.eq_rows], lifted.signs, lifted.flip, lifted.eq_rows
+    n, m = S.shape
+    K_eq = K[np.ix_(rows, rows)]
+    top_left = K_eq * (E @ E.T) * np.outer(f, f)
+    # <eq_r, ineq_(k, l)> = -f_r E_rl s_kl K_rk
+    cross = -(f[:, None, None] * E[:, None, :] * S[None, :, :]) * K[rows][:, :, None]
+    # <ineq_(i, j), ineq_(k, l)> = s_ij s_kl K_ik [j = l]
+    SS = S[:, None, :] * S[None, :, :] * K[:, :, None]  # (n, n, m): j = l
+    bottom = np.zeros((n, m, n, m))
+    for j in range(m):
+        bottom[:, j, :, j] = SS[:, :, j]
+    N_eq = rows.size
+    G = np.empty((N_eq + n * m, N_eq + n * m))
+    G[:N_eq, :N_eq] = top_left
+    G[:N_eq, N_eq:] = cross.reshape(N_eq, n * m)
+    G[N_eq:, :N_eq] = G[:N_eq, N_eq:].T
+    G[N_eq:, N_eq:] = bottom.reshape(n * m, n * m)
+    return G
+
+
+def _coefficients(coef, lifted):
+    """``beta`` (n, m) with ``w_j = sum_i beta_ij x_i`` from the lifted multipliers."""
+    S = lifted.signs
+    n, m = S.shape
+    N_eq = lifted.eq_rows.size
+    beta = -coef[N_eq:].reshape(n, m) * S
+    eq = (coef[:N_eq] * lifted.flip)[:, None] * lifted.eq_coef[lifted.eq_rows]
+    np.add.at(beta, lifted.eq_rows, eq)
+    return beta
+
+
+def _lifted_fitted(P, lifted):
+    """Return the lifted rows' values ``<v, z_r>`` at pre-activations ``P``."""
+    outputs = np.sum(lifted.eq_coef * P, axis=1)[lifted.eq_rows] * lifted.flip
+    return np.concatenate([outputs, (-lifted.signs * P).ravel()])
+
+
+def _lifted_targets(y, lifted):
+    """Equality rows: ``flip * y`` (positive, or 0 for the two rows of a zero target); pairs: 0."""
+    t = np.zeros(lifted.eq_rows.size + lifted.signs.size)
+    t[: lifted.eq_rows.size] = y[lifted.eq_rows] * lifted.flip
+    return t
+
+
+def solve(
+    model,
+    X,
+    y,
+    *,
+    region=None,
+    sample_weight=None,
+    gram=None,
+    spectrum=None,
+    tol=1e-12,
+    dual_coef=True,
+    memory=None,
+):
+    """Minimum-norm interpolant of ``model`` on ``(X, y)`` within ``region``.
+
+    Parameters
+    ----------
+    region : ndarray of shape (n_samples, n_neurons), dtype bool, default=None
+        True where ``p_ij >= 0`` is asked, False where ``p_ij <= 0``; None:
+        the label-sign region (:func:`label_sign_region`).
+
+    See :func:`sklearn_relubias._reference.solve` for the others. Sample
+    weights do not change the program (its constraints do not depend on
+    them); rows with zero weight are not fitted.
+
+    Returns
+    -------
+    MinNormFit
+        ``active`` is the region itself (``p_ij >= 0`` asked);
+        ``interpolates`` whether the program is feasible; ``kkt`` the
+        largest violation of its optimality conditions, with the fitted
+        values recomputed from the weights.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    n, m = y.shape[0], model.n_neurons
+    region = label_sign_region(model, y) if region is None else np.asarray(region, dtype=bool)
+    if region.shape != (n, m):
+        raise ValueError(f"region has shape {region.shape}; expected ({n}, {m}).")
+    if sample_weight is not None and not np.all(sample_weight > 0):
+        keep = np.flatnonzero(sample_weight > 0)
+        K_keep = None if gram is None else gram[np.ix_(keep, keep)]
+        X_keep = None if X is None else X[keep]
+        fit = solve(model, X_keep, y[keep], region=region[keep], gram=K_keep, tol=tol)
+        beta = np.zeros((n, m))
+        beta[keep] = fit.dual_coef
+        return fit._replace(dual_coef=beta, active=region)
+    K = form_gram(X) if gram is None else gram
+    lifted = _lift(model, y, region)
+    size = lifted.eq_rows.size + n * m
+    plan = MemoryPlan()
+    plan.add(
+        f"The region program's {size} x {size} lifted Gram matrix and copies",
+        REGION_COPIES * 8 * size * size,
+        "use fewer n_neurons or fewer samples for this reference.",
+    )
+    plan.check()
+    targets = _lifted_targets(y, lifted)
+    sol = solve_min_norm(targets, _lifted_gram(K, lifted), tol=tol)
+    beta = _coefficients(sol.coef, lifted)
+    if X is None:
+        P, weights = K @ beta, None
+    else:
+        weights = span(beta, X)
+        P = pre_activations(X, weights)
+    kkt = sol.kkt
+    if sol.interpolates:  # measured on this program, from the weights
+        kkt = kkt_residual(targets, _lifted_fitted(P, lifted), sol.coef)
+    return MinNormFit(weights, beta, region, sol.n_iter, bool(sol.interpolates), kkt, sol.route)
