@@ -2,39 +2,18 @@
 
 import warnings
 
-import numpy as np
-from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfTransformer
 
 from sklearn_relubias import PAPER_MODEL, MinNormReLURegressor, ShallowReLURegressor
+from sklearn_relubias.datasets import make_tfidf_regression
 from sklearn_relubias.exceptions import RegionMismatchWarning
 
 from ._common import Section, Target, measure
 
 
 def tfidf_like(n, d, words_per_doc, seed=0):
-    """Synthetic TF-IDF matrix with the sparsity of 20 newsgroups.
-
-    Each document draws Poisson(words_per_doc) tokens from a Zipf law over a
-    vocabulary of ``d`` words; counts go through scikit-learn's
-    TfidfTransformer (l2-normalised rows). The target is a noisy linear
-    function of a few hundred words, centred.
-    """
-    rng = np.random.default_rng(seed)
-    lengths = rng.poisson(words_per_doc, n)
-    ranks = np.arange(1, d + 1)
-    p = 1.0 / ranks
-    p /= p.sum()
-    rows = np.repeat(np.arange(n), lengths)
-    cols = rng.choice(d, size=lengths.sum(), p=p)
-    counts = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, d))
-    counts.sum_duplicates()
-    X = TfidfTransformer().fit_transform(counts).tocsr()
-    v = np.zeros(d)
-    v[rng.choice(d, 300, replace=False)] = rng.standard_normal(300)
-    y = X @ v + 0.01 * rng.standard_normal(n)
-    return X, y - y.mean()
+    """Synthetic TF-IDF matrix with the sparsity of 20 newsgroups (the package's generator)."""
+    return make_tfidf_regression(n, d, words_per_doc=words_per_doc, random_state=seed)
 
 
 def run(cfg):

@@ -1,4 +1,8 @@
-"""The ``relubias`` command: ``relubias reproduce [--quick] [--out DIR] [--n-jobs N] [--fresh]``.
+"""The ``relubias`` command: ``relubias reproduce`` and ``relubias activations``.
+
+``relubias reproduce [--quick] [--out DIR] [--n-jobs N] [--fresh]`` runs the
+headline sweep; ``relubias activations [--quick] [--out DIR]`` the gap
+against the leaky ReLU's negative slope.
 
 Only the standard library and the package's version are imported here, so
 ``relubias --help`` and ``relubias --version`` start at once; the sweep
@@ -41,9 +45,27 @@ def main(argv=None):
         help=f"discard the finished cells kept in OUT/{STORE} and start over (a rerun "
         "without it resumes)",
     )
+    act = sub.add_parser(
+        "activations",
+        help="the gap against the leaky ReLU's negative slope, from linear (1) to ReLU (0)",
+    )
+    act.add_argument("--quick", action="store_true", help="3 seeds, 5 slopes, 2 rates")
+    act.add_argument("--out", default="relubias_results", help="output folder (CSV and PNG)")
+    act.add_argument("--random-state", type=int, default=0, help="seed of the sweep")
     args = parser.parse_args(argv)
     # the numerics are imported only now: --help and --version do not pay for them
-    from ._reproduce import OutputError, reproduce
+    from ._reproduce import OutputError, activations, reproduce
+
+    if args.command == "activations":
+        try:
+            activations(quick=args.quick, out=args.out, random_state=args.random_state)
+        except OutputError as exc:
+            print(f"relubias: error: {exc}", file=sys.stderr)
+            return exc.code
+        except KeyboardInterrupt:
+            print("\nrelubias: interrupted; nothing was written.", file=sys.stderr)
+            return 130
+        return 0
     from .experiments._store import StoreError
 
     # SIGTERM as Ctrl-C: workers are stopped and the store closed; the finished cells stay.

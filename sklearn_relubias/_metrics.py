@@ -7,10 +7,13 @@ are solved in :mod:`sklearn_relubias._reference`, the model's rules live in
 """
 
 import numpy as np
+from scipy import linalg
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _reference
+from ._linalg import gram, pre_activations, span
 from ._model import Model
-from ._reference import _least_squares
+from ._reference import _least_squares, _region
 
 
 def _norm(A):
@@ -46,8 +49,8 @@ def relative_distance(W, W_ref):
         return float(dist / ref * (dist_scale / ref_scale))
 
 
-def _model(a, activation="relu"):
-    return Model.from_params(activation, np.asarray(a, dtype=np.float64))
+def _model(a, activation="relu", negative_slope=None):
+    return Model.from_params(activation, np.asarray(a, dtype=np.float64), None, negative_slope)
 
 
 def min_norm_reference(
@@ -60,6 +63,8 @@ def min_norm_reference(
     tol=1e-12,
     dual_coef=True,
     activation="relu",
+    negative_slope=None,
+    region=None,
 ):
     """Solve the minimum-norm program for output weights ``a``: weights, coefficients, pattern.
 
@@ -93,8 +98,17 @@ def min_norm_reference(
     dual_coef : bool, default=True
         Whether to return the data-span coefficients (on the primal path they
         cost a least-squares solve on ``X^T``; None when False there).
-    activation : {'relu', 'linear'}, default='relu'
-        The model's activation, which names the program.
+    activation : {'relu', 'leaky_relu', 'linear'}, default='relu'
+        The model's activation, which names the program (``'leaky_relu'``:
+        the minimum-norm interpolant within the label-sign region, solved
+        as one convex program over all neurons).
+    negative_slope : float in [0, 1], default=None
+        The leaky ReLU's slope (None: 0.01).
+    region : ndarray of shape (n_samples, n_neurons), dtype bool, default=None
+        Solve within this activation region instead (True: ``<w_j, x_i> >=
+        0`` asked, False: ``<= 0``), e.g. a gradient-descent fit's final
+        ``activation_pattern_`` for the reference that follows it; any
+        activation but ``'linear'``.
 
     Returns
     -------
@@ -113,14 +127,145 @@ def min_norm_reference(
         was solved.
     """
     return _reference.solve(
-        _model(a, activation),
+        _model(a, activation, negative_slope),
         X,
         np.asarray(y, dtype=np.float64),
         sample_weight=sample_weight,
         gram=gram_matrix,
         tol=tol,
         dual_coef=dual_coef,
+        region=None if region is None else np.asarray(region, dtype=bool),
     )
+
+
+def ntk_reference(X, y, a, W0, *, activation="relu", negative_slope=None, gram_matrix=None):
+    """Return the lazy-training (NTK) interpolant ``W0 + J^T (J J^T)^+ (y - f(W0))``.
+
+    ``J`` is the Jacobian of the outputs with respect to the hidden weights
+    at the start ``W0``: row ``i`` holds ``a_j sigma'(<w0_j, x_i>) x_i`` in
+    neuron ``j``'s block (``sigma'(0) = 1``). Gradient descent on the model
+    linearised at ``W0`` converges to this point from ``W0``: the reference
+    of a fit whose activation pattern barely moves (large ``init_scale``,
+    many neurons). ``J J^T = K * (D D^T)`` with ``D_ij = a_j sigma'(p0_ij)``
+    is formed from ``K = X X^T``: an ``n x n`` matrix.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        Targets (without the intercept).
+    a : ndarray of shape (n_neurons,)
+    W0 : ndarray of shape (n_neurons, n_features)
+        The initial hidden weights.
+    activation, negative_slope
+        As for :func:`min_norm_reference`.
+    gram_matrix : ndarray of shape (n_samples, n_samples), default=None
+
+    Returns
+    -------
+    W_ntk : ndarray of shape (n_neurons, n_features)
+    """
+    model = _model(a, activation, negative_slope)
+    K = gram(X) if gram_matrix is None else gram_matrix
+    P0 = pre_activations(X, W0)
+    D = model.activation.derivative(P0) * model.output_weights
+    residual = np.asarray(y, dtype=np.float64) - model.outputs(P0)
+    gamma = linalg.lstsq(K * (D @ D.T), residual, cond=None)[0]
+    return W0 + span(gamma[:, None] * D, X)
+
+
+#: The references :func:`reference_gaps` knows, in its default order.
+REFERENCES = ("label_sign", "own_region", "ntk")
+
+
+def reference_gaps(estimator, X, y, *, references=REFERENCES):
+    """Distances of a fitted network to the references, side by side.
+
+    - ``'label_sign'``: the estimator's own reference (``min_norm_gap_``),
+      the minimum-norm interpolant within the label-sign region (for
+      ``activation='linear'`` the minimum-norm least-squares solution);
+    - ``'own_region'``: the minimum-norm interpolant within the activation
+      region gradient descent ended in (its final pre-activations' signs on
+      the training data), the reference that follows the run (not for the
+      linear activation, which has no regions);
+    - ``'ntk'``: :func:`ntk_reference` from the estimator's start
+      ``init_hidden_weights_``.
+
+    Parameters
+    ----------
+    estimator : fitted ShallowReLURegressor
+    X, y : the training data it was fitted on
+        (the targets are taken as ``y - intercept_``).
+    references : tuple of str, default=('label_sign', 'own_region', 'ntk')
+        Which to compute. ``'own_region'`` and ``'ntk'`` form ``K = X X^T``
+        (``n_samples^2`` floats, at any shape) and the own-region program
+        holds about ``4 (n_samples (n_neurons + 1))^2`` floats: research-sized
+        problems.
+
+    Returns
+    -------
+    dict
+        ``{name: {'relative_gap', 'distance', 'interpolates', 'kkt',
+        'same_region'}}``: ``||W - W_ref|| / ||W_ref||``, ``||W - W_ref||``,
+        whether the reference interpolates (True for ``'ntk'`` when its
+        system is consistent), its KKT residual (NaN for ``'ntk'``) and
+        whether gradient descent's final region is the reference's (pairs
+        with a positive pre-activation, NaN for ``'ntk'``).
+    """
+    check_is_fitted(estimator, "hidden_weights_")
+    unknown = set(references) - set(REFERENCES)
+    if unknown:
+        raise ValueError(f"Unknown references {sorted(unknown)}; choose from {list(REFERENCES)}.")
+    X = validate_data(estimator, X, reset=False, accept_sparse=("csr", "csc"), dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64) - estimator.intercept_
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y has shape {y.shape}; expected ({X.shape[0]},).")
+    model = estimator._fitted_model()
+    W, a = estimator.hidden_weights_, estimator.output_weights_
+    slope = model.negative_slope
+    P = pre_activations(X, W)
+    needs_gram = X.shape[0] < X.shape[1] or set(references) & {"own_region", "ntk"}
+    K = gram(X) if needs_gram else None  # n x n: the lifted and the NTK programs need it
+    out = {}
+    for name in references:
+        if name == "ntk":
+            W_ref = ntk_reference(
+                X,
+                y,
+                a,
+                estimator.init_hidden_weights_,
+                activation=estimator.activation,
+                negative_slope=slope,
+                gram_matrix=K,
+            )
+            fitted = model.forward(X, W_ref)
+            ok = bool(np.allclose(fitted, y, rtol=0, atol=1e-8 * max(np.abs(y).max(), 1e-300)))
+            out[name] = _row(W, W_ref, ok, np.nan, np.nan)
+            continue
+        if name == "own_region" and slope == 1.0:
+            raise ValueError("'own_region' has no meaning for activation='linear'.")
+        region = P > 0 if name == "own_region" else None
+        fit = _reference.solve(model, X, y, gram=K, region=region)
+        asked = region if region is not None else _region.label_sign_region(model, y)
+        same = np.nan if slope == 1.0 else _within(P, asked)  # linear: no regions
+        out[name] = _row(W, fit.weights, fit.interpolates, fit.kkt, same)
+    return out
+
+
+def _within(P, region, kink_tol=1e-6):
+    """Whether every clearly signed pre-activation of ``P`` is on the side ``region`` asks."""
+    tol = kink_tol * np.max(np.abs(P), axis=0, initial=0.0)
+    return not bool(np.any((P > tol) & ~region) or np.any((P < -tol) & region))
+
+
+def _row(W, W_ref, interpolates, kkt, same_region):
+    return {
+        "relative_gap": relative_distance(W, W_ref),
+        "distance": distance(W, W_ref),
+        "interpolates": interpolates,
+        "kkt": kkt,
+        "same_region": same_region,
+    }
 
 
 def active_least_squares_weights(X, W, *, gram_matrix=None):

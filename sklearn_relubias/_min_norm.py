@@ -47,6 +47,15 @@ class MinNormReLURegressor(_BaseReLURegressor):
         ``X w = sigma^{-1}(y / a)``.
     negative_slope : float in [0, 1], default=0.01
         The leaky ReLU's slope for ``z < 0``. Unused by the other activations.
+    region : array-like of shape (n_samples, n_neurons), dtype bool, default=None
+        The activation region the interpolant is sought in: True where
+        ``<w_j, x_i> >= 0`` is asked, False where ``<= 0``. None: the
+        label-sign region (``>= 0`` exactly where ``a_j y_i > 0``). Pass
+        e.g. ``ShallowReLURegressor(...).fit(X, y).activation_pattern_`` for
+        the minimum-norm interpolant of gradient descent's own final region
+        (see :func:`~sklearn_relubias.metrics.reference_gaps`). Tied to the
+        training rows, so not for cross-validation. Not for
+        ``activation='linear'``, which has no regions.
     fit_intercept : bool, default=False
         Whether to fit a constant offset: ``intercept_`` is the (weighted)
         mean of y and the network fits ``y - intercept_``. The paper's model
@@ -158,6 +167,7 @@ class MinNormReLURegressor(_BaseReLURegressor):
     _parameter_constraints: dict = {
         **_BaseReLURegressor._parameter_constraints,
         "tol": [Interval(Real, np.finfo(np.float64).eps, 1, closed="left")],
+        "region": [None, "array-like"],
     }
 
     def __init__(
@@ -166,6 +176,7 @@ class MinNormReLURegressor(_BaseReLURegressor):
         output_weights="balanced",
         activation="relu",
         negative_slope=0.01,
+        region=None,
         fit_intercept=False,
         tol=1e-12,
     ):
@@ -173,8 +184,23 @@ class MinNormReLURegressor(_BaseReLURegressor):
         self.output_weights = output_weights
         self.activation = activation
         self.negative_slope = negative_slope
+        self.region = region
         self.fit_intercept = fit_intercept
         self.tol = tol
+
+    def _checked_region(self, data):
+        if self.region is None:
+            return None
+        if data.model.negative_slope == 1.0:
+            raise ValueError("region has no meaning for activation='linear'; use region=None.")
+        region = np.asarray(self.region)
+        expected = (data.X.shape[0], data.model.n_neurons)
+        if region.shape != expected or region.dtype != bool:
+            raise ValueError(
+                f"region must be a boolean array of shape (n_samples, n_neurons) = {expected}; "
+                f"got {region.dtype} of shape {region.shape}."
+            )
+        return region
 
     @restore_on_error
     @_fit_context(prefer_skip_nested_validation=True)
@@ -207,6 +233,7 @@ class MinNormReLURegressor(_BaseReLURegressor):
                 sample_weight=data.sample_weight,
                 reference=True,
                 tol=self.tol,
+                region=self._checked_region(data),
             )
             sol = plan.reference(dual_coef=True)
             if not sol.interpolates:

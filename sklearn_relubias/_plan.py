@@ -196,13 +196,18 @@ class Precomputed:
         K = None if self._gram is None else np.ldexp(self._gram, -2 * exponent)
         return Precomputed(X, gram=K)
 
-    def _reference(self, model, y, *, sample_weight=None, tol=1e-12, dual_coef=True, memory=None):
+    def _reference(
+        self, model, y, *, sample_weight=None, tol=1e-12, dual_coef=True, memory=None, region=None
+    ):
         """``model``'s minimum-norm reference for targets ``y``, solved once and kept.
+
+        ``region`` (n_samples, n_neurons) bool: the minimum-norm interpolant
+        within that activation region instead of the model's own program.
 
         A reference kept without coefficients (primal path, ``dual_coef=False``)
         is solved again when they are asked for.
         """
-        key = (model.key(), _digest(y), _digest(sample_weight), tol)
+        key = (model.key(), _digest(y), _digest(sample_weight), tol, _digest(region))
         kept = self._references.get(key)
         if kept is None or (dual_coef and kept.dual_coef is None):
             n_samples = self.n_samples
@@ -218,6 +223,7 @@ class Precomputed:
                 tol=tol,
                 dual_coef=dual_coef,
                 memory=memory,
+                region=region,
             )
             self.n_references += 1
         return self._references[key]
@@ -291,6 +297,12 @@ class FitPlan:
         What to tell the user when the reference does not fit in memory.
     tol : float, default=1e-12
         Tolerance of the minimum-norm program.
+    max_iter : int, default=None
+        Gradient descent's step budget, for ``solver='auto'``'s cost model
+        (None: compare the cost of one step only).
+    region : ndarray of shape (n_samples, n_neurons), dtype bool, default=None
+        The reference is the minimum-norm interpolant within this activation
+        region (None: the model's own program).
 
     Attributes
     ----------
@@ -319,6 +331,7 @@ class FitPlan:
         reference_advice=None,
         tol=1e-12,
         max_iter=None,
+        region=None,
     ):
         data = Precomputed(X) if data is None else data
         n, d = (data.n_samples, np.inf) if X is None else X.shape
@@ -342,7 +355,7 @@ class FitPlan:
                 GD_STATE_ARRAYS * 8 * n * a.shape[0],
                 "use fewer n_neurons, or subsample the rows.",
             )
-        self._needs_reference = reference
+        self._needs_reference, self._region = reference, region
         if reference:
             advice = reference_advice or "subsample the rows, or reduce the features."
             _reference.plan(self.memory, n, d, advice)
@@ -453,6 +466,7 @@ class FitPlan:
                 tol=self.tol,
                 dual_coef=dual_coef,
                 memory=self.memory,
+                region=self._region,
             )
         return self._reference
 

@@ -93,7 +93,12 @@ def test_reproduce_prints_both_gaps_with_their_slopes(tmp_path, capsys, monkeypa
         if len(fields) == 8:
             printed[(line[:20].strip(), float(fields[0]))] = fields
     assert len(printed) == len(_reproduce.SLOPE_METRICS) * 2
-    assert {name for name, _ in printed} >= {"abs. |W - W*|", "rel. |W - W*|/|W*|"}
+    assert {name for name, _ in printed} >= {
+        "abs. |W - W*|",
+        "rel. |W - W*|/|W*|",
+        "control W=0: |W*|",
+    }
+    assert "trivial guess W = 0" in out
     for metric, name in _reproduce.SLOPE_METRICS:
         for lr in (1.0, 0.1):
             fields = printed[(name, lr)]

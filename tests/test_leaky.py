@@ -3,7 +3,6 @@
 import warnings
 
 import _reference as ref
-import cvxpy as cp
 import numpy as np
 import pytest
 from _reference import gaussian_problem, paper_estimator
@@ -12,20 +11,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn_relubias import MinNormReLURegressor, ShallowReLURegressor
 from sklearn_relubias._model import Model
 from sklearn_relubias._reference import _label_sign, _region
-
-TIGHT = dict(tol_gap_abs=1e-13, tol_gap_rel=1e-13, tol_feas=1e-13, tol_ktratio=1e-10)
-
-
-def cvxpy_region(X, y, a, slope, region):
-    """min sum_j ||w_j||^2 s.t. sum_j a_j c_ij <w_j, x_i> = y_i and the region's signs."""
-    m = a.shape[0]
-    W = cp.Variable((m, X.shape[1]))
-    P = X @ W.T
-    c = np.where(region, 1.0, slope)
-    s = np.where(region, 1.0, -1.0)
-    cons = [cp.sum(cp.multiply(c * a, P), axis=1) == y, cp.multiply(s, P) >= 0]
-    cp.Problem(cp.Minimize(cp.sum_squares(W)), cons).solve(solver="CLARABEL", **TIGHT)
-    return W.value
 
 
 def relative(A, B):
@@ -55,7 +40,7 @@ def test_region_program_matches_cvxpy(slope, m):
     model = Model.from_params("leaky_relu", a, negative_slope=slope)
     region = _region.label_sign_region(model, y)
     fit = _region.solve(model, X, y)
-    W_cvx = cvxpy_region(X, y, a, slope, region)
+    W_cvx = ref.cvxpy_region(X, y, a, region, slope)
     assert relative(fit.weights, W_cvx) < 1e-6  # Clarabel's accuracy
     assert fit.interpolates and fit.kkt < 1e-10
     # the weights are the data-span coefficients' X^T beta, and they fit y
@@ -80,7 +65,7 @@ def test_region_program_in_another_region_respects_its_signs():
     region = np.random.default_rng(0).random((10, 3)) < 0.5
     region[np.arange(10), np.where(y > 0, 0, 1)] = True  # a neuron of y_i's sign: feasible
     fit = _region.solve(model, X, y, region=region)
-    W_cvx = cvxpy_region(X, y, model.output_weights, 0.3, region)
+    W_cvx = ref.cvxpy_region(X, y, model.output_weights, region, 0.3)
     assert relative(fit.weights, W_cvx) < 1e-6 and fit.kkt < 1e-10
     P = X @ fit.weights.T
     scale = np.abs(P).max()

@@ -28,7 +28,7 @@ PROGRAMS = {"label_sign": _label_sign, "least_squares": _least_squares, "region"
 __all__ = ["PROGRAMS", "MinNormFit", "plan", "solve"]
 
 
-def solve(model, X, y, *, memory=None, **kwargs):
+def solve(model, X, y, *, region=None, memory=None, **kwargs):
     """Solve ``model``'s minimum-norm program on ``(X, y)``.
 
     Parameters
@@ -39,6 +39,10 @@ def solve(model, X, y, *, memory=None, **kwargs):
         Inputs (None: only ``gram`` is known, and no weights are returned).
     y : ndarray of shape (n_samples,)
         Targets, float64.
+    region : ndarray of shape (n_samples, n_neurons), dtype bool, default=None
+        Solve the region program (``_region``) within this activation
+        region (True: pre-activation ``>= 0``) instead of the model's own
+        program; not for the linear activation, which has no regions.
     **kwargs
         ``sample_weight``, ``gram`` (``X X^T``), ``spectrum`` (its
         :class:`~sklearn_relubias._linalg.Spectrum`), ``tol``, ``dual_coef``
@@ -55,4 +59,8 @@ def solve(model, X, y, *, memory=None, **kwargs):
         d = np.inf if X is None else X.shape[1]
         plan(memory, y.shape[0], d, "subsample the rows, or reduce the features.")
         memory.check()
+    if region is not None:
+        if model.negative_slope == 1.0:
+            raise ValueError("The linear activation has no activation regions; pass region=None.")
+        return _region.solve(model, X, y, region=region, memory=memory, **kwargs)
     return PROGRAMS[model.activation.reference].solve(model, X, y, memory=memory, **kwargs)

@@ -38,6 +38,8 @@ from ._dual_qp import kkt_residual, solve_min_norm
 # Copies of the lifted Gram matrix the program holds at its peak (the matrix, its
 # blocks while it is built, the active-set solver's factor).
 REGION_COPIES = 4
+# Pre-activations within this fraction of their neuron's largest are on the kink.
+KINK_RTOL = 1e-9
 
 
 class _Lifted(NamedTuple):
@@ -138,7 +140,8 @@ def solve(
     Returns
     -------
     MinNormFit
-        ``active`` is the region itself (``p_ij >= 0`` asked);
+        ``active`` marks the pairs fitted with a positive value (in the
+        region and above ``KINK_RTOL`` of the neuron's largest value);
         ``interpolates`` whether the program is feasible; ``kkt`` the
         largest violation of its optimality conditions, with the fitted
         values recomputed from the weights.
@@ -153,9 +156,9 @@ def solve(
         K_keep = None if gram is None else gram[np.ix_(keep, keep)]
         X_keep = None if X is None else X[keep]
         fit = solve(model, X_keep, y[keep], region=region[keep], gram=K_keep, tol=tol)
-        beta = np.zeros((n, m))
-        beta[keep] = fit.dual_coef
-        return fit._replace(dual_coef=beta, active=region)
+        beta, active = np.zeros((n, m)), np.zeros((n, m), dtype=bool)
+        beta[keep], active[keep] = fit.dual_coef, fit.active
+        return fit._replace(dual_coef=beta, active=active)
     K = form_gram(X) if gram is None else gram
     lifted = _lift(model, y, region)
     size = lifted.eq_rows.size + n * m
@@ -177,4 +180,6 @@ def solve(
     kkt = sol.kkt
     if sol.interpolates:  # measured on this program, from the weights
         kkt = kkt_residual(targets, _lifted_fitted(P, lifted), sol.coef)
-    return MinNormFit(weights, beta, region, sol.n_iter, bool(sol.interpolates), kkt, sol.route)
+    # fitted with a positive value: in the region and off the kink
+    active = region & (P > KINK_RTOL * np.max(np.abs(P), axis=0, initial=0.0))
+    return MinNormFit(weights, beta, active, sol.n_iter, bool(sol.interpolates), kkt, sol.route)

@@ -6,6 +6,7 @@ from ._generators import (
     make_high_dim_regression,
     make_orthogonal_regression,
     make_stalled_regression,
+    make_tfidf_regression,
 )
 from ._gram import make_gram_regression
 from ._spectra import make_spectrum, spectrum_stats
@@ -17,6 +18,7 @@ __all__ = [
     "make_high_dim_regression",
     "make_orthogonal_regression",
     "make_stalled_regression",
+    "make_tfidf_regression",
     "make_spectrum",
     "spectrum_stats",
 ]

@@ -594,3 +594,71 @@ def make_frozen_regression(n_features=3, *, angle=30.0, random_state=None, retur
             "rotation": Q,
         },
     )
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "words_per_doc": [Interval(Real, 0, None, closed="neither")],
+        "n_informative": [Interval(Integral, 1, None, closed="left")],
+        "noise": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_tfidf_regression(
+    n_samples,
+    n_features,
+    *,
+    words_per_doc=84.0,
+    n_informative=300,
+    noise=0.01,
+    random_state=None,
+):
+    """Sparse TF-IDF inputs with the sparsity of a text corpus, and a noisy linear target.
+
+    Each document draws ``Poisson(words_per_doc)`` tokens from a Zipf law
+    over a vocabulary of ``n_features`` words; the counts go through
+    :class:`~sklearn.feature_extraction.text.TfidfTransformer` (l2-normalised
+    rows, non-negative: uncentred data). The target is ``X v`` plus
+    ``noise`` times standard normal noise, with ``v`` standard normal on
+    ``n_informative`` random words, then centred. With ``n_features=2598``
+    and the default 84 words, about 59 non-zeros per row.
+
+    Parameters
+    ----------
+    n_samples, n_features : int
+    words_per_doc : float, default=84.0
+    n_informative : int, default=300
+        Words the target depends on (at most ``n_features``).
+    noise : float, default=0.01
+    random_state : int, Generator, RandomState or None, default=None
+        An int seeds ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    X : scipy.sparse.csr_matrix of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    """
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    rng = (
+        random_state
+        if isinstance(random_state, np.random.Generator)
+        else np.random.default_rng(random_state)
+    )
+    lengths = rng.poisson(words_per_doc, n_samples)
+    p = 1.0 / np.arange(1, n_features + 1)
+    p /= p.sum()
+    rows = np.repeat(np.arange(n_samples), lengths)
+    cols = rng.choice(n_features, size=lengths.sum(), p=p)
+    counts = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_samples, n_features))
+    counts.sum_duplicates()
+    X = TfidfTransformer().fit_transform(counts).tocsr()
+    v = np.zeros(n_features)
+    k = min(n_informative, n_features)
+    v[rng.choice(n_features, k, replace=False)] = rng.standard_normal(k)
+    y = X @ v + noise * rng.standard_normal(n_samples)
+    return X, y - y.mean()

@@ -1,6 +1,7 @@
 """Reproducible sweeps of gradient descent against the minimum-norm solution; the gap explained."""
 
 from .._metrics import active_least_squares_weights, label_sign_least_squares_weights
+from ._activations import ActivationSweepResult, activation_sweep
 from ._gap_sweep import GapSweepResult, gap_sweep
 from ._gram_sweep import gram_gap, gram_gap_sweep
 from ._theory import (
@@ -17,11 +18,13 @@ from ._theory import (
 
 __all__ = [
     "CATEGORIES",
+    "ActivationSweepResult",
     "ExtrapolationResult",
     "GapDecomposition",
     "GapPrediction",
     "GapSweepResult",
     "active_least_squares_weights",
+    "activation_sweep",
     "critical_learning_rate",
     "gap_decomposition",
     "gap_sweep",

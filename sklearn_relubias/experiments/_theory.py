@@ -30,11 +30,14 @@ from .._linalg import pre_activations, span
 from .._model import Model
 from .._plan import as_precomputed, step_size
 from .._shallow import PAPER_MODEL, ShallowReLURegressor
+from ..exceptions import RegionMismatchWarning, warn
 
 #: The categories of :func:`gap_decomposition`, in the order of ``parts``.
 CATEGORIES = ("frozen", "sliding", "left_kink", "stranded", "active")
 
 _CODES = {name: k for k, name in enumerate(CATEGORIES)}
+# A pre-activation beyond this fraction of its neuron's scale is clearly on its side.
+DEEP_TOL = 1e-2
 
 
 def _sign_groups(model):
@@ -83,6 +86,16 @@ class GapDecomposition:
         ``||W - W* - sum(parts)||_F``, rounding only.
     min_norm_weights : ndarray of shape (n_neurons, n_features)
         ``W*``.
+    other_region : ndarray of shape (n_samples, n_neurons), dtype=bool
+        Pairs clearly on the other side of the kink than in ``W*``
+        (``<w_j, x_i>`` above ``DEEP_TOL = 1e-2`` times ``scale_j`` where
+        ``W*`` has the pair inactive, or below ``-DEEP_TOL scale_j`` where it
+        is active): gradient descent ended in another activation region, where
+        the categories' story (frozen, sliding *to* ``W*``'s kink) does not
+        hold; compare with the reference of its own region
+        (:func:`~sklearn_relubias.metrics.reference_gaps`).
+    same_region : bool
+        No such pair.
     """
 
     parts: dict
@@ -96,6 +109,8 @@ class GapDecomposition:
     relative_gap: float
     residual: float
     min_norm_weights: np.ndarray = field(repr=False)
+    other_region: np.ndarray = field(repr=False, default=None)
+    same_region: bool = True
 
 
 def _pattern_history(est, n_samples):
@@ -234,6 +249,19 @@ def gap_decomposition(estimator, X, y, *, kink_tol=1e-6, gram=None):
     D = W - W_star
     sq = float(np.sum(D * D))
     total = sum(parts.values())
+    # clearly on the other side: beyond DEEP_TOL of the neuron's scale where W* is not
+    # active, or below it where W* is (a pair still sliding to the kink is not counted)
+    star_active = P_star > kink_tol * scale
+    other = ((P > DEEP_TOL * scale) & ~star_active) | ((P < -DEEP_TOL * scale) & star_active)
+    if other.any():
+        warn(
+            f"Gradient descent ended in another activation region than W* on {other.sum()} of "
+            f"{other.size} (example, neuron) pairs: the categories describe a path to W*'s "
+            "region, which this run did not take (GapDecomposition.other_region lists the "
+            "pairs; metrics.reference_gaps(..., references=('own_region',)) measures the "
+            "distance to the minimum-norm interpolant of the run's own region).",
+            RegionMismatchWarning,
+        )
     return GapDecomposition(
         parts=parts,
         norms={k: float(np.linalg.norm(v)) for k, v in parts.items()},
@@ -246,6 +274,8 @@ def gap_decomposition(estimator, X, y, *, kink_tol=1e-6, gram=None):
         relative_gap=float(np.sqrt(sq) / np.linalg.norm(W_star)),
         residual=float(np.linalg.norm(D - total)),
         min_norm_weights=W_star,
+        other_region=other,
+        same_region=not other.any(),
     )
 
 

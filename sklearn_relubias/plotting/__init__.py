@@ -1,5 +1,5 @@
 """scikit-learn style Display objects (matplotlib is imported only when drawing)."""
 
-from ._displays import GapDisplay, PatternTimelineDisplay
+from ._displays import ActivationDisplay, GapDisplay, PatternTimelineDisplay
 
-__all__ = ["GapDisplay", "PatternTimelineDisplay"]
+__all__ = ["ActivationDisplay", "GapDisplay", "PatternTimelineDisplay"]

@@ -20,6 +20,9 @@ _LABELS = {
     "active_ls_distance": "||W - W_ls||",
     "min_norm_to_active_ls": "||W_ls - W*|| / ||W*||",
     "min_norm_to_active_ls_distance": "||W_ls - W*||",
+    "negative_slope": "negative slope alpha (1: linear, 0: ReLU)",
+    "relative_gap": "||W - W*|| / ||W*||",
+    "reference_norm": "||W*||",
 }
 _LEGEND = {
     "best": {"loc": "best"},
@@ -384,5 +387,113 @@ class PatternTimelineDisplay:
         ax.set_xlabel("iteration")
         ax.set_ylabel("(neuron j, example i): black where active")
         ax.legend(loc="lower right", fontsize="small")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+class ActivationDisplay:
+    """A metric of an activation sweep against the negative slope, one line per learning rate.
+
+    The horizontal axis is symmetric-log (linear below 0.01), so that the
+    ReLU point ``alpha = 0`` is drawn beside the leaky slopes; the vertical
+    axis is logarithmic, with exact zeros drawn at the axis' bottom. Each
+    line is the median over seeds with a 10-90% band; hollow markers are
+    cells where some fits stopped at ``max_iter`` (the share is in
+    ``curves``).
+
+    Create it with :meth:`from_result`.
+
+    Parameters
+    ----------
+    metric : str
+        ``'relative_gap'`` or ``'reference_norm'``.
+    n_neurons : int
+    curves : list of dict
+        One per learning rate: ``label``, ``x``, ``median``, ``low``,
+        ``high``, ``converged`` (share of converged fits per point).
+    title : str
+
+    Attributes
+    ----------
+    ax_, figure_, lines_, legend_
+    """
+
+    def __init__(self, *, metric, n_neurons, curves, title):
+        self.metric = metric
+        self.n_neurons = n_neurons
+        self.curves = curves
+        self.title = title
+
+    @classmethod
+    def from_result(cls, result, *, n_neurons=1, metric="relative_gap", ax=None, **kwargs):
+        """Summarise an :class:`~sklearn_relubias.experiments.ActivationSweepResult` and draw it."""
+        if metric not in ("relative_gap", "reference_norm"):
+            raise ValueError(f"metric={metric!r}; choose 'relative_gap' or 'reference_norm'.")
+        rows = [r for r in result.summary() if r["n_neurons"] == n_neurons]
+        if not rows:
+            ms = sorted({r["n_neurons"] for r in result.records})
+            raise ValueError(f"n_neurons={n_neurons} is not in the sweep; it has {ms}.")
+        curves = []
+        rates = sorted({r["learning_rate"] for r in rows}, reverse=True)
+        for lr in rates if metric == "relative_gap" else rates[:1]:  # ||W*|| has no rate
+            sel = sorted(
+                (r for r in rows if r["learning_rate"] == lr), key=lambda r: r["negative_slope"]
+            )
+            key = "gap" if metric == "relative_gap" else None
+            med = [r[f"{key}_median"] if key else r["reference_norm_median"] for r in sel]
+            curves.append(
+                {
+                    "label": f"learning_rate={lr:g}" if key else "||W*|| (median)",
+                    "x": np.array([r["negative_slope"] for r in sel]),
+                    "median": np.array(med),
+                    "low": np.array([r["gap_q10"] if key else np.nan for r in sel]),
+                    "high": np.array([r["gap_q90"] if key else np.nan for r in sel]),
+                    "converged": np.array([r["converged"] for r in sel]),
+                }
+            )
+        net = "one neuron" if n_neurons == 1 else f"{n_neurons} neurons (+/-)"
+        seeds = rows[0]["n_seeds"]
+        title = f"{net}, n={result.n_samples}, d={result.n_features}, zero start, {seeds} seeds"
+        return cls(metric=metric, n_neurons=n_neurons, curves=curves, title=title).plot(
+            ax, **kwargs
+        )
+
+    def plot(self, ax=None, **kwargs):
+        """Draw the curves; returns the display."""
+        ax = _axes(ax)
+        floor = min(
+            (
+                v
+                for c in self.curves
+                for v in np.r_[c["median"], c["low"]]
+                if np.isfinite(v) and v > 0
+            ),
+            default=1e-16,
+        )
+        self.lines_ = []
+        markers = "osD^v"
+        for k, c in enumerate(self.curves):
+            y = np.where(c["median"] > 0, c["median"], floor)
+            (line,) = ax.plot(c["x"], y, "-", marker=markers[k % 5], label=c["label"], **kwargs)
+            color = line.get_color()
+            partial = c["converged"] < 1
+            line.set_markerfacecolor(color)
+            if partial.any():  # hollow markers where some fits hit max_iter
+                ax.plot(c["x"][partial], y[partial], markers[k % 5], mfc="white", mec=color)
+            if np.isfinite(c["low"]).any():
+                ax.fill_between(
+                    c["x"],
+                    np.maximum(c["low"], floor),
+                    np.maximum(c["high"], floor),
+                    color=color,
+                    alpha=0.15,
+                )
+            self.lines_.append(line)
+        ax.set_xscale("symlog", linthresh=0.01)
+        ax.set_yscale("log")
+        ax.set_xlabel(_LABELS["negative_slope"])
+        ax.set_ylabel(_LABELS[self.metric])
+        ax.set_title(self.title, fontsize="small")
+        self.legend_ = ax.legend(fontsize="small", loc="best")
         self.ax_, self.figure_ = ax, ax.figure
         return self

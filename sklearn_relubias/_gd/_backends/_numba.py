@@ -236,9 +236,8 @@ def _inner(D, S):
     return np.sqrt(max(sq, 0.0)), dsq
 
 
-@inline
-def _gram_body(K, model, state, out, settings):
-    """Run the loop of :func:`gram_descent` (inlined in the serial and parallel kernels)."""
+def _gram_loop(K, model, state, out, settings):
+    """Gradient descent in the data span, ``P <- P - eta K D`` (module docstring)."""
     eta, tol, g_ref, slope, k_fro, _, window_f, loss_tol, t_run_f = settings
     window, t_run = int(window_f), int(t_run_f)
     P, C = state
@@ -292,10 +291,10 @@ def _gram_body(K, model, state, out, settings):
     return t, status, last_change, n_events, g0
 
 
-@jit
-def gram_descent(K, model, state, out, settings):
-    """Gradient descent in the data span, ``P <- P - eta K D`` (module docstring)."""
-    return _gram_body(K, model, state, out, settings)
+# The serial kernel is the loop itself (compiled on its own: its first compilation
+# is the cold start of every small fit); the threaded one inlines it.
+gram_descent = jit(_gram_loop)
+_gram_body = inline(_gram_loop)
 
 
 @jit_parallel
