@@ -346,14 +346,15 @@ ACTIVATIONS_QUICK = {
 def _activation_table(result):
     head = (
         f"{'m':>2} {'alpha':>6} {'lr':>6} {'rel. gap median [q10, q90]':>30} "
-        f"{'|W*| median':>11} {'converged':>9}"
+        f"{'|W*| median':>11} {'converged':>9} {'same region':>11}"
     )
     lines = [head, "-" * len(head)]
     for r in result.summary():
         lines.append(
             f"{r['n_neurons']:>2} {r['negative_slope']:>6g} {r['learning_rate']:>6g} "
             f"{r['gap_median']:>10.2e} [{r['gap_q10']:.2e}, {r['gap_q90']:.2e}] "
-            f"{r['reference_norm_median']:>11.3g} {r['converged']:>8.0%}"
+            f"{r['reference_norm_median']:>11.3g} {r['converged']:>8.0%} "
+            f"{r['same_region']:>10.0%}"
         )
     return "\n".join(lines)
 
@@ -403,13 +404,18 @@ def activations(quick=False, out="relubias_results", random_state=0):
     print(_activation_table(result))
     print(
         "\nalpha = 1 is the linear model: from zero, gradient descent stays in the row space "
-        "and lands on the minimum-norm interpolant (gap at rounding or tolerance level). The "
-        "gap of a leaky ReLU with alpha > 0 stays at that level for one neuron; for ReLU "
-        "(alpha = 0) it is of order learning_rate. ||W*|| grows like 1/alpha as alpha -> 0 "
-        "(negative targets are fitted on the slope-alpha side) and is smaller at alpha = 0, "
-        "where the +/- pair fits them with the other neuron: the limit alpha -> 0 is not "
-        "ReLU's reference. Small alpha at small learning rates needs about "
-        "1/(alpha^2 learning_rate) steps (see 'converged')."
+        "and lands on the minimum-norm interpolant (gap at the stopping tolerance). One "
+        "neuron with alpha > 0 does the same: its region is the labels' from the first step "
+        "on, and within a fixed region the model is linear. ReLU (alpha = 0) keeps a gap of "
+        "order learning_rate. The +/- pair keeps a gap at every alpha < 1 (the first steps "
+        "cross regions, and their coefficients stay): it falls with the learning rate at "
+        "large rates and levels off at small ones, where more runs end outside the "
+        "label-sign region ('same region'). One neuron's "
+        "||W*|| grows like 1/alpha as alpha -> 0 (the negative targets are fitted on the "
+        "slope-alpha side) and drops at alpha = 0, where ReLU cannot fit them: the limit "
+        "alpha -> 0 is not ReLU's reference; the pair's ||W*|| stays bounded (the other "
+        "neuron fits them). Small alpha at small learning rates needs about "
+        "1/(alpha^2 learning_rate) steps ('converged' below 100%: fits stopped at max_iter)."
     )
     written = [out / "activations.csv"]
     try:

@@ -62,6 +62,7 @@ def test_relubias_activations_writes_its_table_and_figure(tmp_path, capsys, monk
     assert _cli.main(["activations", "--quick", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "rel. gap median" in out and "alpha = 1 is the linear model" in out
+    assert "The +/- pair keeps a gap at every alpha < 1" in out
     with open(tmp_path / "activations.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 24 and (tmp_path / "activations.png").stat().st_size > 0

@@ -21,7 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .._plan import Precomputed
 from .._shallow import PAPER_MODEL, ShallowReLURegressor
 from ..datasets import make_high_dim_regression
-from ..exceptions import StrandedExampleWarning, quiet
+from ..exceptions import RegionMismatchWarning, StrandedExampleWarning, quiet
 
 SLOPES = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.0)
 LEARNING_RATES = (0.5, 0.1, 0.01)
@@ -39,7 +39,9 @@ class ActivationSweepResult:
         ``relative_gap`` (``min_norm_gap_``), ``distance``
         (``min_norm_distance_``), ``reference_norm`` (``||W*||``),
         ``n_iter``, ``converged`` (the fit met ``tol``, or its rounding
-        floor, before ``max_iter``)
+        floor, before ``max_iter``), ``same_region``
+        (``pattern_matches_reference_``: the run ended in the reference's
+        activation region)
         and ``status`` (``decisions_['status']``).
     n_samples, n_features : int
     """
@@ -75,6 +77,7 @@ class ActivationSweepResult:
                     "gap_q90": float(np.quantile(gaps, 0.9)),
                     "reference_norm_median": float(np.median(norms)),
                     "converged": float(np.mean([r["converged"] for r in recs])),
+                    "same_region": float(np.mean([r["same_region"] for r in recs])),
                 }
             )
         return rows
@@ -135,7 +138,7 @@ def activation_sweep(
                             "tol": tol,
                         }
                     )
-                    with quiet(ConvergenceWarning, StrandedExampleWarning):
+                    with quiet(ConvergenceWarning, StrandedExampleWarning, RegionMismatchWarning):
                         est.fit(X, y, gram=data)
                     status = est.decisions_["status"]
                     W_star = data._reference(est._fitted_model(), y, dual_coef=False).weights
@@ -150,6 +153,7 @@ def activation_sweep(
                             "reference_norm": float(np.linalg.norm(W_star)),
                             "n_iter": int(est.n_iter_),
                             "converged": status in ("converged", "floor"),
+                            "same_region": bool(est.pattern_matches_reference_),
                             "status": status,
                         }
                     )
