@@ -192,7 +192,9 @@ def _compile_kernel():
     X, y = make_high_dim_regression(4, 8, random_state=0)  # n < d: the sweep's (dual) kernel
     with quiet(ConvergenceWarning):
         paper = ShallowReLURegressor(**PAPER_MODEL)
-        paper.set_params(n_neurons=1, max_iter=2, compute_min_norm_gap=False).fit(X, y)
+        # solver='dual' by name: with 2 steps 'auto' would take (and compile) the primal path
+        paper.set_params(n_neurons=1, max_iter=2, compute_min_norm_gap=False, solver="dual")
+        paper.fit(X, y)
     print(f"ready in {time.perf_counter() - start:.1f} s.", flush=True)
 
 

@@ -316,3 +316,18 @@ def test_n_jobs_1000_is_capped(tmp_path, tiny, monkeypatch, fake_figures, capsys
     assert _cli.main(["reproduce", "--quick", "--out", str(tmp_path), "--n-jobs", "1000"]) == 0
     assert seen == [min(8, cpu_count())]
     assert "n_jobs=1000 capped to" in capsys.readouterr().err
+
+
+def test_the_warm_up_compiles_the_kernel_the_sweep_uses():
+    """The quick sweep runs on K (n < d): its warm-up must not compile the primal kernel."""
+    import subprocess
+    import sys
+
+    code = (
+        "from sklearn_relubias import _reproduce\n"
+        "from sklearn_relubias._gd._backends import _numba\n"
+        "_reproduce._compile_kernel()\n"
+        "print(len(_numba.gram_descent.signatures), len(_numba.primal_descent.signatures))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "1 0"
