@@ -49,36 +49,40 @@ def main(argv=None):
         "activations",
         help="the gap against the leaky ReLU's negative slope, from linear (1) to ReLU (0)",
     )
-    act.add_argument("--quick", action="store_true", help="3 seeds, 5 slopes, 2 rates")
+    act.add_argument(
+        "--quick", action="store_true", help="3 seeds, 5 slopes, learning rates 0.5 and 0.1"
+    )
     act.add_argument("--out", default="relubias_results", help="output folder (CSV and PNG)")
     act.add_argument("--random-state", type=int, default=0, help="seed of the sweep")
     args = parser.parse_args(argv)
-    # the numerics are imported only now: --help and --version do not pay for them
-    from ._reproduce import OutputError, activations, reproduce
-
-    if args.command == "activations":
-        try:
-            activations(quick=args.quick, out=args.out, random_state=args.random_state)
-        except OutputError as exc:
-            print(f"relubias: error: {exc}", file=sys.stderr)
-            return exc.code
-        except KeyboardInterrupt:
-            print("\nrelubias: interrupted; nothing was written.", file=sys.stderr)
-            return 130
-        return 0
-    from .experiments._store import StoreError
-
-    # SIGTERM as Ctrl-C: workers are stopped and the store closed; the finished cells stay.
+    # the numerics are imported only in _run: --help and --version do not pay for them
+    # SIGTERM as Ctrl-C: workers are stopped, the store closed and staged outputs
+    # discarded; for reproduce the finished cells stay.
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
     try:
-        reproduce(
-            quick=args.quick,
-            out=args.out,
-            n_jobs=args.n_jobs,
-            random_state=args.random_state,
-            fresh=args.fresh,
-        )
+        return _run(args)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args):
+    """Run the parsed command; return its exit status."""
+    from ._reproduce import OutputError, activations, reproduce
+    from .experiments._store import StoreError
+
+    try:
+        if args.command == "activations":
+            activations(quick=args.quick, out=args.out, random_state=args.random_state)
+        else:
+            reproduce(
+                quick=args.quick,
+                out=args.out,
+                n_jobs=args.n_jobs,
+                random_state=args.random_state,
+                fresh=args.fresh,
+            )
     except OutputError as exc:
         print(f"relubias: error: {exc}", file=sys.stderr)
         return exc.code
@@ -89,15 +93,15 @@ def main(argv=None):
         )
         return 2
     except KeyboardInterrupt:
-        print(
-            f"\nrelubias: interrupted. The finished cells are kept in {Path(args.out) / STORE}; "
-            "run the same command again to resume.",
-            file=sys.stderr,
-        )
+        if args.command == "activations":
+            print("\nrelubias: interrupted; nothing was written.", file=sys.stderr)
+        else:
+            print(
+                f"\nrelubias: interrupted. The finished cells are kept in "
+                f"{Path(args.out) / STORE}; run the same command again to resume.",
+                file=sys.stderr,
+            )
         return 130
-    finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
     return 0
 
 

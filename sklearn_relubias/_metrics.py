@@ -6,14 +6,19 @@ are solved in :mod:`sklearn_relubias._reference`, the model's rules live in
 (``X``, ``y``, output weights ``a``) for use outside the estimators.
 """
 
+from numbers import Real
+
 import numpy as np
 from scipy import linalg
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils import check_array, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
 from . import _reference
 from ._linalg import gram, pre_activations, span
-from ._model import Model
+from ._model import ACTIVATIONS, Model
 from ._reference import _least_squares, _region
+from ._rescale import normalise_weights
+from .utils._sklearn_compat import _check_sample_weight, validate_data
 
 
 def _norm(A):
@@ -50,7 +55,31 @@ def relative_distance(W, W_ref):
 
 
 def _model(a, activation="relu", negative_slope=None):
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation={activation!r}; choose one of {sorted(ACTIVATIONS)}.")
+    if negative_slope is not None and not (
+        isinstance(negative_slope, Real)
+        and not isinstance(negative_slope, bool)
+        and 0.0 <= negative_slope <= 1.0
+    ):
+        raise ValueError(f"negative_slope must be a number in [0, 1], got {negative_slope!r}.")
     return Model.from_params(activation, np.asarray(a, dtype=np.float64), None, negative_slope)
+
+
+def _data(X, y, region=None, n_neurons=None):
+    """Validate ``(X, y)`` (finite, matching lengths) and a boolean ``region``."""
+    X = check_array(X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
+    y = column_or_1d(y).astype(np.float64)
+    if y.shape[0] != X.shape[0] or not np.all(np.isfinite(y)):
+        raise ValueError(f"y must hold {X.shape[0]} finite targets, one per row of X.")
+    if region is not None:
+        region = np.asarray(region)
+        if region.dtype != bool or region.shape != (X.shape[0], n_neurons):
+            raise ValueError(
+                f"region must be a boolean array of shape ({X.shape[0]}, {n_neurons}); got "
+                f"{region.dtype} of shape {region.shape}."
+            )
+    return X, y, region
 
 
 def min_norm_reference(
@@ -126,15 +155,17 @@ def min_norm_reference(
         the largest relative KKT residual over the groups; ``route``, how it
         was solved.
     """
+    model = _model(a, activation, negative_slope)
+    X, y, region = _data(X, y, region, model.n_neurons)
     return _reference.solve(
-        _model(a, activation, negative_slope),
+        model,
         X,
-        np.asarray(y, dtype=np.float64),
+        y,
         sample_weight=sample_weight,
         gram=gram_matrix,
         tol=tol,
         dual_coef=dual_coef,
-        region=None if region is None else np.asarray(region, dtype=bool),
+        region=region,
     )
 
 
@@ -166,6 +197,13 @@ def ntk_reference(X, y, a, W0, *, activation="relu", negative_slope=None, gram_m
     W_ntk : ndarray of shape (n_neurons, n_features)
     """
     model = _model(a, activation, negative_slope)
+    X, y, _ = _data(X, y)
+    W0 = np.asarray(W0, dtype=np.float64)
+    if W0.shape != (model.n_neurons, X.shape[1]) or not np.all(np.isfinite(W0)):
+        raise ValueError(
+            f"W0 must be finite of shape (n_neurons, n_features) = "
+            f"({model.n_neurons}, {X.shape[1]}); got {W0.shape}."
+        )
     K = gram(X) if gram_matrix is None else gram_matrix
     P0 = pre_activations(X, W0)
     D = model.activation.derivative(P0) * model.output_weights
@@ -178,7 +216,7 @@ def ntk_reference(X, y, a, W0, *, activation="relu", negative_slope=None, gram_m
 REFERENCES = ("label_sign", "own_region", "ntk")
 
 
-def reference_gaps(estimator, X, y, *, references=REFERENCES):
+def reference_gaps(estimator, X, y, *, references=REFERENCES, sample_weight=None):
     """Distances of a fitted network to the references, side by side.
 
     - ``'label_sign'``: the estimator's own reference (``min_norm_gap_``),
@@ -193,11 +231,17 @@ def reference_gaps(estimator, X, y, *, references=REFERENCES):
 
     Parameters
     ----------
-    estimator : fitted ShallowReLURegressor
+    estimator : fitted ShallowReLURegressor, or a fitted Pipeline ending in one
+        (X then goes through the Pipeline's other steps first).
     X, y : the training data it was fitted on
         (the targets are taken as ``y - intercept_``).
-    references : tuple of str, default=('label_sign', 'own_region', 'ntk')
-        Which to compute. ``'own_region'`` and ``'ntk'`` form ``K = X X^T``
+    sample_weight : array-like of shape (n_samples,), default=None
+        The fit's sample weights: rows with zero weight are not fitted by the
+        references either (as for ``min_norm_gap_``).
+    references : str or tuple of str, default=('label_sign', 'own_region', 'ntk')
+        Which to compute (the default skips ``'own_region'`` for the linear
+        activation, which has no regions; asking for it raises).
+        ``'own_region'`` and ``'ntk'`` form ``K = X X^T``
         (``n_samples^2`` floats, at any shape) and the own-region program
         holds about ``4 (n_samples (n_neurons + 1))^2`` floats: research-sized
         problems.
@@ -209,7 +253,10 @@ def reference_gaps(estimator, X, y, *, references=REFERENCES):
         'same_region'}}``: ``||W - W_ref|| / ||W_ref||``, ``||W - W_ref||``,
         whether the reference interpolates (for ``'ntk'``: whether the
         network at that point does, which fails when the linearisation's
-        pattern is not the network's), its KKT residual (NaN for ``'ntk'``)
+        pattern is not the network's), its KKT residual (NaN for ``'ntk'``;
+        without an interpolant, e.g. a run with a stranded example, the
+        surrogate's stationarity and how far its weights leave the region,
+        not a certificate of interpolation)
         and whether gradient descent's final pre-activations lie in the
         reference's region: none clearly positive (above ``1e-2`` of its
         neuron's largest) where the region asks ``<= 0``, none clearly
@@ -222,7 +269,18 @@ def reference_gaps(estimator, X, y, *, references=REFERENCES):
     span, which none of the minimum-norm interpolants has: at a large
     ``init_scale`` every distance but the NTK one is large.
     """
+    if hasattr(estimator, "steps"):  # a Pipeline: its last step, on the transformed X
+        check_is_fitted(estimator)
+        X = estimator[:-1].transform(X)
+        estimator = estimator[-1]
     check_is_fitted(estimator, "hidden_weights_")
+    if not hasattr(estimator, "init_hidden_weights_"):
+        raise TypeError(
+            f"reference_gaps needs a fitted ShallowReLURegressor (gradient descent's end "
+            f"point), got {type(estimator).__name__}."
+        )
+    explicit = references is not REFERENCES
+    references = (references,) if isinstance(references, str) else tuple(references)
     unknown = set(references) - set(REFERENCES)
     if unknown:
         raise ValueError(f"Unknown references {sorted(unknown)}; choose from {list(REFERENCES)}.")
@@ -230,6 +288,13 @@ def reference_gaps(estimator, X, y, *, references=REFERENCES):
     y = np.asarray(y, dtype=np.float64) - estimator.intercept_
     if y.shape != (X.shape[0],):
         raise ValueError(f"y has shape {y.shape}; expected ({X.shape[0]},).")
+    sw = (
+        None
+        if sample_weight is None
+        else normalise_weights(
+            _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        )
+    )
     model = estimator._fitted_model()
     W, a = estimator.hidden_weights_, estimator.output_weights_
     slope = model.negative_slope
@@ -253,9 +318,11 @@ def reference_gaps(estimator, X, y, *, references=REFERENCES):
             out[name] = _row(W, W_ref, ok, np.nan, np.nan)
             continue
         if name == "own_region" and slope == 1.0:
-            raise ValueError("'own_region' has no meaning for activation='linear'.")
+            if explicit:
+                raise ValueError("'own_region' has no meaning for activation='linear'.")
+            continue  # the default list: the linear model has no regions
         region = P > 0 if name == "own_region" else None
-        fit = _reference.solve(model, X, y, gram=K, region=region)
+        fit = _reference.solve(model, X, y, gram=K, region=region, sample_weight=sw)
         asked = region if region is not None else _region.label_sign_region(model, y)
         same = np.nan if slope == 1.0 else _within(P, asked)  # linear: no regions
         out[name] = _row(W, fit.weights, fit.interpolates, fit.kkt, same)

@@ -7,6 +7,7 @@ import numpy as np
 from ._base import _BaseReLURegressor, restore_on_error, store_dual_coef, warn_if_unfittable
 from ._linalg import blas_threads_for
 from ._plan import FitPlan
+from .exceptions import RegionMismatchWarning, warn
 from .utils._sklearn_compat import Interval, _fit_context
 
 
@@ -104,7 +105,13 @@ class MinNormReLURegressor(_BaseReLURegressor):
         fitted and the other rows (relative to ``max|y|``), and on the dual
         path the multipliers' signs, complementarity and stationarity.
         Otherwise: the relative stationarity of the surrogate,
-        ``||X^T S r|| / (||S^{1/2} X||_F ||S^{1/2} r||)``.
+        ``||X^T S r|| / (||S^{1/2} X||_F ||S^{1/2} r||)``. For
+        ``'leaky_relu'`` or a given ``region`` without an interpolant the
+        surrogate penalises the region's signs like the targets, so the
+        weights may leave the region (``activation_pattern_`` is then their
+        own pattern and a warning says so): ``kkt_residual_`` is then at
+        least the largest pre-activation on the wrong side of the region,
+        relative to its neuron's largest, and no certificate.
     intercept_ : float
         The constant added to the network's output (0.0 unless
         ``fit_intercept=True``).
@@ -238,6 +245,15 @@ class MinNormReLURegressor(_BaseReLURegressor):
             sol = plan.reference(dual_coef=True)
             if not sol.interpolates:
                 warn_if_unfittable(data.model.unfittable_rows(data.X, data.y, data.sample_weight))
+                if data.model.activation.reference == "region" or self.region is not None:
+                    warn(
+                        "No interpolant exists within the activation region (label-sign "
+                        "unless region was given): the weights minimise a surrogate in "
+                        "which the region's signs are penalties, and leave the region by up "
+                        f"to {sol.kkt:.2g} of a neuron's largest pre-activation "
+                        "(kkt_residual_); activation_pattern_ is their own pattern.",
+                        RegionMismatchWarning,
+                    )
             self.output_weights_ = data.model.output_weights
             self.intercept_ = data.intercept
             store_dual_coef(self, sol.dual_coef, plan.scaling)

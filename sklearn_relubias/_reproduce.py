@@ -341,7 +341,7 @@ ACTIVATIONS_FULL = {"n_seeds": 20, "negative_slopes": SLOPES, "learning_rates": 
 ACTIVATIONS_QUICK = {
     "n_seeds": 3,
     "negative_slopes": (1.0, 0.5, 0.1, 0.02, 0.0),
-    "learning_rates": (0.5, 0.05),
+    "learning_rates": (0.5, 0.1),
 }
 
 

@@ -74,3 +74,23 @@ def test_make_tfidf_regression():
     assert sparse.issparse(X) and X.shape == (50, 300) and X.min() >= 0
     np.testing.assert_allclose(sparse.linalg.norm(X, axis=1)[X.getnnz(axis=1) > 0], 1.0)
     assert abs(y.mean()) < 1e-12 and (X != X2).nnz == 0 and np.array_equal(y, y2)
+
+
+def test_sigterm_while_writing_leaves_nothing_behind(tmp_path, capsys, monkeypatch):
+    """SIGTERM is Ctrl-C for `relubias activations` too: exit 130, the staged files discarded."""
+    import os
+    import signal
+
+    monkeypatch.setattr(_reproduce, "ACTIVATIONS_QUICK", {**TINY, "n_seeds": 1})
+    monkeypatch.setattr(
+        _reproduce, "activation_sweep", lambda **kw: activation_sweep(6, 60, max_iter=2000, **kw)
+    )
+
+    def killed(result, path):
+        open(path, "w").close()  # a half-written figure
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(_reproduce, "_activation_figure", killed)
+    assert _cli.main(["activations", "--quick", "--out", str(tmp_path)]) == 130
+    assert "interrupted; nothing was written" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

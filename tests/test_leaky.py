@@ -131,3 +131,19 @@ def test_negative_slope_is_validated():
         ShallowReLURegressor(activation="leaky_relu", negative_slope=1.5).fit(X, y)
     with pytest.raises(ValueError, match="negative_slope"):
         MinNormReLURegressor(activation="leaky_relu", negative_slope=-0.1).fit(X, y)
+
+
+def test_without_an_interpolant_the_certificate_reports_how_far_the_region_is_left():
+    """n > d: no leaky interpolant; the surrogate's weights leave the region and say so."""
+    from sklearn_relubias.exceptions import RegionMismatchWarning
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 10)), rng.standard_normal(40)
+    with pytest.warns(RegionMismatchWarning, match="No interpolant exists within"):
+        est = MinNormReLURegressor(activation="leaky_relu", negative_slope=0.1).fit(X, y)
+    P = X @ est.hidden_weights_.T
+    asked = np.outer(y, est.output_weights_) > 0
+    left = max(np.max(P[~asked]), -np.min(P[asked])) / np.abs(P).max()
+    assert not est.interpolates_
+    assert est.kkt_residual_ >= left * (1 - 1e-12) > 1e-3  # never a small certificate
+    np.testing.assert_array_equal(est.activation_pattern_, P > 1e-9 * np.abs(P).max(axis=0))

@@ -118,7 +118,7 @@ def test_reference_gaps_and_region_refuse_what_they_cannot_do():
         warnings.simplefilter("ignore", ConvergenceWarning)
         linear = paper_estimator(activation="linear", max_iter=500).fit(X, y)
     with pytest.raises(ValueError, match="'own_region' has no meaning"):
-        reference_gaps(linear, X, y)
+        reference_gaps(linear, X, y, references=("own_region",))
     with pytest.raises(ValueError, match=r"region must be a boolean array of shape.*\(10, 2\)"):
         MinNormReLURegressor(region=np.ones((9, 2), dtype=bool)).fit(X, y)
     with pytest.raises(ValueError, match="region has no meaning for activation='linear'"):
@@ -149,3 +149,52 @@ def test_gap_decomposition_says_when_the_run_ended_in_another_region():
         warnings.simplefilter("error", RegionMismatchWarning)
         dec = gap_decomposition(paper, X, y)
     assert dec.same_region and not dec.other_region.any()
+
+
+def test_reference_functions_validate_their_inputs():
+    X, y = gaussian_problem(8, 30, seed=0)
+    a = np.array([1.0, -1.0])
+    for bad in (-1.0, 2.0, np.nan, True):
+        with pytest.raises(ValueError, match="negative_slope must be a number in"):
+            min_norm_reference(X, y, a, activation="leaky_relu", negative_slope=bad)
+    with pytest.raises(ValueError, match="activation='leaky'"):
+        min_norm_reference(X, y, a, activation="leaky")
+    y_nan = y.copy()
+    y_nan[0] = np.nan
+    with pytest.raises(ValueError, match="y must hold 8 finite targets"):
+        min_norm_reference(X, y_nan, a)
+    with pytest.raises(ValueError, match="region must be a boolean array"):
+        min_norm_reference(X, y, a, region=np.full((8, 2), 2))
+    with pytest.raises(ValueError, match=r"W0 must be finite of shape .* \(2, 30\)"):
+        ntk_reference(X, y, a, np.zeros((2, 29)))
+
+
+def test_reference_gaps_follows_the_fit_weights_and_refuses_the_min_norm_estimator():
+    X, y = gaussian_problem(20, 400, seed=31)
+    w = np.ones(20)
+    w[:3] = 0.0  # rows the fit does not see
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StrandedExampleWarning)
+        est = paper_estimator(max_iter=5000).fit(X, y, sample_weight=w)
+    gaps = reference_gaps(est, X, y, references="label_sign", sample_weight=w)
+    assert gaps["label_sign"]["relative_gap"] == pytest.approx(est.min_norm_gap_, rel=1e-9)
+    with pytest.raises(TypeError, match="needs a fitted ShallowReLURegressor"):
+        reference_gaps(MinNormReLURegressor().fit(X, y), X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        linear = paper_estimator(activation="linear", max_iter=300).fit(X, y)
+    assert set(reference_gaps(linear, X, y)) == {"label_sign", "ntk"}
+
+
+def test_reference_gaps_takes_a_pipeline():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = gaussian_problem(20, 400, seed=31)
+    pipe = make_pipeline(StandardScaler(), random_start_fit(X, y, init_scale=1e-3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (ConvergenceWarning, StrandedExampleWarning))
+        pipe.fit(X, y)
+    through = reference_gaps(pipe, X, y, references=("label_sign",))
+    direct = reference_gaps(pipe[-1], pipe[0].transform(X), y, references=("label_sign",))
+    assert through == direct
