@@ -76,17 +76,16 @@ def _lifted_gram(K, lifted):
     top_left = K_eq * (E @ E.T) * np.outer(f, f)
     # <eq_r, ineq_(k, l)> = -f_r E_rl s_kl K_rk
     cross = -(f[:, None, None] * E[:, None, :] * S[None, :, :]) * K[rows][:, :, None]
-    # <ineq_(i, j), ineq_(k, l)> = s_ij s_kl K_ik [j = l]
-    SS = S[:, None, :] * S[None, :, :] * K[:, :, None]  # (n, n, m): j = l
-    bottom = np.zeros((n, m, n, m))
-    for j in range(m):
-        bottom[:, j, :, j] = SS[:, :, j]
     N_eq = rows.size
     G = np.empty((N_eq + n * m, N_eq + n * m))
     G[:N_eq, :N_eq] = top_left
     G[:N_eq, N_eq:] = cross.reshape(N_eq, n * m)
     G[N_eq:, :N_eq] = G[:N_eq, N_eq:].T
-    G[N_eq:, N_eq:] = bottom.reshape(n * m, n * m)
+    # <ineq_(i, j), ineq_(k, l)> = s_ij s_kl K_ik [j = l], written in place (a view)
+    bottom = G[N_eq:, N_eq:].reshape(n, m, n, m)
+    bottom[:] = 0.0
+    for j in range(m):
+        bottom[:, j, :, j] = np.outer(S[:, j], S[:, j]) * K
     return G
 
 
