@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _reference
 from ._linalg import gram, pre_activations, span
-from ._model import ACTIVATIONS, Model
+from ._model import ACTIVATIONS, Model, clearly_outside
 from ._reference import _least_squares, _region
 from ._rescale import normalise_weights
 from .utils._sklearn_compat import _check_sample_weight, validate_data
@@ -73,12 +73,7 @@ def _data(X, y, region=None, n_neurons=None):
     if y.shape[0] != X.shape[0] or not np.all(np.isfinite(y)):
         raise ValueError(f"y must hold {X.shape[0]} finite targets, one per row of X.")
     if region is not None:
-        region = np.asarray(region)
-        if region.dtype != bool or region.shape != (X.shape[0], n_neurons):
-            raise ValueError(
-                f"region must be a boolean array of shape ({X.shape[0]}, {n_neurons}); got "
-                f"{region.dtype} of shape {region.shape}."
-            )
+        region = _region.check_region(region, X.shape[0], n_neurons)
     return X, y, region
 
 
@@ -329,14 +324,10 @@ def reference_gaps(estimator, X, y, *, references=REFERENCES, sample_weight=None
     return out
 
 
-def _within(P, region, kink_tol=1e-2):
-    """Whether every clearly signed pre-activation of ``P`` is on the side ``region`` asks.
-
-    Clearly: beyond ``kink_tol`` of its neuron's largest ``|P|`` (a pair still
-    sliding to the kink counts as on it), as in ``RegionMismatchWarning``.
-    """
-    tol = kink_tol * np.max(np.abs(P), axis=0, initial=0.0)
-    return not bool(np.any((P > tol) & ~region) or np.any((P < -tol) & region))
+def _within(P, region):
+    """Whether no pre-activation of ``P`` is clearly on the other side than ``region`` asks."""
+    scale = np.max(np.abs(P), axis=0, initial=0.0)
+    return not bool(np.any(clearly_outside(P, region, scale)))
 
 
 def _row(W, W_ref, interpolates, kkt, same_region):

@@ -7,6 +7,7 @@ import numpy as np
 from ._base import _BaseReLURegressor, restore_on_error, store_dual_coef, warn_if_unfittable
 from ._linalg import blas_threads_for
 from ._plan import FitPlan
+from ._reference._region import check_region
 from .exceptions import RegionMismatchWarning, warn
 from .utils._sklearn_compat import Interval, _fit_context
 
@@ -198,16 +199,7 @@ class MinNormReLURegressor(_BaseReLURegressor):
     def _checked_region(self, data):
         if self.region is None:
             return None
-        if data.model.negative_slope == 1.0:
-            raise ValueError("region has no meaning for activation='linear'; use region=None.")
-        region = np.asarray(self.region)
-        expected = (data.X.shape[0], data.model.n_neurons)
-        if region.shape != expected or region.dtype != bool:
-            raise ValueError(
-                f"region must be a boolean array of shape (n_samples, n_neurons) = {expected}; "
-                f"got {region.dtype} of shape {region.shape}."
-            )
-        return region
+        return check_region(self.region, data.X.shape[0], data.model.n_neurons)
 
     @restore_on_error
     @_fit_context(prefer_skip_nested_validation=True)

@@ -78,6 +78,20 @@ def make_activation(name, negative_slope=None):
     return activation
 
 
+# A pre-activation beyond this fraction of its neuron's largest |p| is clearly on its
+# side of the kink (a pair still sliding to the kink is not).
+DEEP_TOL = 1e-2
+
+
+def clearly_outside(P, region, scale, tol=DEEP_TOL):
+    """``(n, m)`` bool: pairs clearly on the other side of the kink than ``region`` asks.
+
+    ``P_ij > tol * scale_j`` where ``region`` is False (asks ``p <= 0``), or
+    ``P_ij < -tol * scale_j`` where it is True (asks ``p >= 0``).
+    """
+    return ((P > tol * scale) & ~region) | ((P < -tol * scale) & region)
+
+
 def resolve_output_weights(output_weights, n_neurons):
     """Return the output weights ``a`` as a float64 array of shape (n_neurons,).
 

@@ -43,6 +43,7 @@ from ._linalg import (
 )
 from ._memory import MemoryPlan, gram_gd_bytes
 from ._metrics import distance, relative_distance
+from ._model import clearly_outside
 from ._rescale import Rescaling
 
 # solver='auto': seconds to form K = X X^T and its top eigenvalue, per entry of K
@@ -493,7 +494,7 @@ class FitPlan:
         """
         scale = np.max(np.abs(P), axis=0, initial=0.0)
         differ = (P > kink_tol * scale) != self.reference().active
-        deep = differ & (np.abs(P) > deep_tol * scale)
+        deep = clearly_outside(P, self.reference().active, scale, deep_tol)
         return int(np.count_nonzero(differ)), int(np.count_nonzero(deep))
 
     @property

@@ -61,6 +61,6 @@ def solve(model, X, y, *, region=None, memory=None, **kwargs):
         memory.check()
     if region is not None:
         if model.negative_slope == 1.0:
-            raise ValueError("The linear activation has no activation regions; pass region=None.")
+            raise ValueError("region has no meaning for activation='linear'; use region=None.")
         return _region.solve(model, X, y, region=region, memory=memory, **kwargs)
     return PROGRAMS[model.activation.reference].solve(model, X, y, memory=memory, **kwargs)

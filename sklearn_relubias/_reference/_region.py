@@ -53,6 +53,17 @@ class _Lifted(NamedTuple):
     signs: np.ndarray  # (n, m): +1 / -1, the region
 
 
+def check_region(region, n_samples, n_neurons):
+    """Return ``region`` as an array, checked to be boolean of shape (n_samples, n_neurons)."""
+    region = np.asarray(region)
+    if region.dtype != bool or region.shape != (n_samples, n_neurons):
+        raise ValueError(
+            "region must be a boolean array of shape (n_samples, n_neurons) = "
+            f"({n_samples}, {n_neurons}); got {region.dtype} of shape {region.shape}."
+        )
+    return region
+
+
 def label_sign_region(model, y):
     """``(n, m)`` bool: the label-sign region, ``p_ij >= 0`` exactly where ``a_j y_i > 0``."""
     return np.outer(y, model.output_weights) > 0
@@ -155,9 +166,7 @@ def solve(
     """
     y = np.asarray(y, dtype=np.float64)
     n, m = y.shape[0], model.n_neurons
-    region = label_sign_region(model, y) if region is None else np.asarray(region, dtype=bool)
-    if region.shape != (n, m):
-        raise ValueError(f"region has shape {region.shape}; expected ({n}, {m}).")
+    region = label_sign_region(model, y) if region is None else check_region(region, n, m)
     if sample_weight is not None and not np.all(sample_weight > 0):
         keep = np.flatnonzero(sample_weight > 0)
         K_keep = None if gram is None else gram[np.ix_(keep, keep)]

@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import check_complete_history
 from .._linalg import pre_activations, span
-from .._model import Model
+from .._model import Model, clearly_outside
 from .._plan import as_precomputed, step_size
 from .._shallow import PAPER_MODEL, ShallowReLURegressor
 from ..exceptions import RegionMismatchWarning, warn
@@ -36,8 +36,6 @@ from ..exceptions import RegionMismatchWarning, warn
 CATEGORIES = ("frozen", "sliding", "left_kink", "stranded", "active")
 
 _CODES = {name: k for k, name in enumerate(CATEGORIES)}
-# A pre-activation beyond this fraction of its neuron's scale is clearly on its side.
-DEEP_TOL = 1e-2
 
 
 def _sign_groups(model):
@@ -249,10 +247,8 @@ def gap_decomposition(estimator, X, y, *, kink_tol=1e-6, gram=None):
     D = W - W_star
     sq = float(np.sum(D * D))
     total = sum(parts.values())
-    # clearly on the other side: beyond DEEP_TOL of the neuron's scale where W* is not
-    # active, or below it where W* is (a pair still sliding to the kink is not counted)
-    star_active = P_star > kink_tol * scale
-    other = ((P > DEEP_TOL * scale) & ~star_active) | ((P < -DEEP_TOL * scale) & star_active)
+    # clearly on the other side of W*'s pattern (a pair still sliding to the kink is not)
+    other = clearly_outside(P, P_star > kink_tol * scale, scale)
     if other.any():
         warn(
             f"Gradient descent ended in another activation region than W* on {other.sum()} of "
