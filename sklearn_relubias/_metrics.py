@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _reference
 from ._linalg import gram, pre_activations, span
 from ._model import ACTIVATIONS, Model, clearly_outside
-from ._reference import _least_squares, _region
+from ._reference import _global, _least_squares, _region
 from ._rescale import normalise_weights
 from .utils._sklearn_compat import _check_sample_weight, validate_data
 
@@ -89,6 +89,7 @@ def min_norm_reference(
     activation="relu",
     negative_slope=None,
     region=None,
+    init=None,
 ):
     """Solve the minimum-norm program for output weights ``a``: weights, coefficients, pattern.
 
@@ -133,6 +134,13 @@ def min_norm_reference(
         0`` asked, False: ``<= 0``), e.g. a gradient-descent fit's final
         ``activation_pattern_`` for the reference that follows it; any
         activation but ``'linear'``.
+    init : ndarray of shape (n_neurons, n_features), default=None
+        A start ``W0``: the init-relative reference, ``argmin ||W - W0||``
+        over the interpolants within ``region`` (the label-sign region when
+        None), e.g. a fit's ``init_hidden_weights_``; ``W - W0`` lies in the
+        data span, ``W`` keeps ``W0``'s part outside it, and ``dual_coef``
+        holds the coefficients of ``W - W0``. Any activation but
+        ``'linear'`` (from a start, its reference is :func:`ntk_reference`).
 
     Returns
     -------
@@ -152,6 +160,7 @@ def min_norm_reference(
     """
     model = _model(a, activation, negative_slope)
     X, y, region = _data(X, y, region, model.n_neurons)
+    init = None if init is None else _start(init, model, X)
     return _reference.solve(
         model,
         X,
@@ -161,7 +170,71 @@ def min_norm_reference(
         tol=tol,
         dual_coef=dual_coef,
         region=region,
+        init=init,
     )
+
+
+def global_min_norm_reference(
+    X,
+    y,
+    a,
+    *,
+    activation="relu",
+    negative_slope=None,
+    gram_matrix=None,
+    max_regions=_global.GLOBAL_MAX_REGIONS,
+    tol=1e-12,
+):
+    """Return the global minimum-norm interpolant, by exact enumeration of activation regions.
+
+    Every interpolant of ``f(x) = sum_j a_j sigma(<w_j, x>)`` lies in some
+    closed activation region, and within each the minimum-norm interpolant
+    is a convex program (see ``region`` in :func:`min_norm_reference`): the
+    smallest of them is the global one. The regions in which an example
+    cannot reach its target's sign are skipped; the others (``2^(n m)`` at
+    most) are all solved, so the search is for small problems: about 12
+    examples for one neuron or the +/- ReLU pair (20-60 s at ``n = 12``).
+    At ``d >> n`` it is the label-sign reference; at ``d/n <= 2`` it can be
+    much smaller.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    a : ndarray of shape (n_neurons,)
+    activation : {'relu', 'leaky_relu'}, default='relu'
+    negative_slope : float in [0, 1], default=None
+    gram_matrix : ndarray of shape (n_samples, n_samples), default=None
+    max_regions : int, default=4096
+        Refuse (ValueError naming the count) when more candidate regions
+        would have to be solved.
+    tol : float, default=1e-12
+
+    Returns
+    -------
+    fit : MinNormFit
+        As for :func:`min_norm_reference`, from the winning region
+        (``route='global'``; ``interpolates`` False and ``weights`` None when
+        no region admits an interpolant).
+    n_regions : int
+        The number of regions solved.
+    """
+    model = _model(a, activation, negative_slope)
+    if model.negative_slope == 1.0:
+        raise ValueError("activation='linear' has one region; use min_norm_reference.")
+    X, y, _ = _data(X, y)
+    return _global.solve(model, X, y, gram=gram_matrix, max_regions=max_regions, tol=tol)
+
+
+def _start(W0, model, X):
+    """Validate a start ``W0``: finite, of shape (n_neurons, n_features)."""
+    W0 = np.asarray(W0, dtype=np.float64)
+    if W0.shape != (model.n_neurons, X.shape[1]) or not np.all(np.isfinite(W0)):
+        raise ValueError(
+            f"W0 must be finite of shape (n_neurons, n_features) = "
+            f"({model.n_neurons}, {X.shape[1]}); got {W0.shape}."
+        )
+    return W0
 
 
 def ntk_reference(X, y, a, W0, *, activation="relu", negative_slope=None, gram_matrix=None):
@@ -193,12 +266,7 @@ def ntk_reference(X, y, a, W0, *, activation="relu", negative_slope=None, gram_m
     """
     model = _model(a, activation, negative_slope)
     X, y, _ = _data(X, y)
-    W0 = np.asarray(W0, dtype=np.float64)
-    if W0.shape != (model.n_neurons, X.shape[1]) or not np.all(np.isfinite(W0)):
-        raise ValueError(
-            f"W0 must be finite of shape (n_neurons, n_features) = "
-            f"({model.n_neurons}, {X.shape[1]}); got {W0.shape}."
-        )
+    W0 = _start(W0, model, X)
     K = gram(X) if gram_matrix is None else gram_matrix
     P0 = pre_activations(X, W0)
     D = model.activation.derivative(P0) * model.output_weights
@@ -208,7 +276,7 @@ def ntk_reference(X, y, a, W0, *, activation="relu", negative_slope=None, gram_m
 
 
 #: The references :func:`reference_gaps` knows, in its default order.
-REFERENCES = ("label_sign", "own_region", "ntk")
+REFERENCES = ("label_sign", "own_region", "init_relative", "ntk", "global")
 
 
 def reference_gaps(estimator, X, y, *, references=REFERENCES, sample_weight=None):
@@ -221,8 +289,16 @@ def reference_gaps(estimator, X, y, *, references=REFERENCES, sample_weight=None
       region gradient descent ended in (its final pre-activations' signs on
       the training data), the reference that follows the run (not for the
       linear activation, which has no regions);
+    - ``'init_relative'``: the point of that region closest to the start,
+      ``argmin ||W - W0||`` over its interpolants with ``W0 =
+      init_hidden_weights_`` (equal to ``'own_region'`` from
+      ``init='zero'``; not for the linear activation);
     - ``'ntk'``: :func:`ntk_reference` from the estimator's start
-      ``init_hidden_weights_``.
+      ``init_hidden_weights_``;
+    - ``'global'``: :func:`global_min_norm_reference`, the minimum-norm
+      interpolant over all regions (small problems only: the default list
+      skips it above 4096 candidate regions or for the linear activation,
+      asking for it then raises).
 
     Parameters
     ----------
@@ -233,12 +309,13 @@ def reference_gaps(estimator, X, y, *, references=REFERENCES, sample_weight=None
     sample_weight : array-like of shape (n_samples,), default=None
         The fit's sample weights: rows with zero weight are not fitted by the
         references either (as for ``min_norm_gap_``).
-    references : str or tuple of str, default=('label_sign', 'own_region', 'ntk')
-        Which to compute (the default skips ``'own_region'`` for the linear
-        activation, which has no regions; asking for it raises).
-        ``'own_region'`` and ``'ntk'`` form ``K = X X^T``
-        (``n_samples^2`` floats, at any shape) and the own-region program
-        holds about ``4 (n_samples (n_neurons + 1))^2`` floats: research-sized
+    references : str or tuple of str, \
+            default=('label_sign', 'own_region', 'init_relative', 'ntk', 'global')
+        Which to compute (the default skips ``'own_region'`` and
+        ``'init_relative'`` for the linear activation, which has no regions;
+        asking for them raises). All but ``'label_sign'`` form ``K = X X^T``
+        (``n_samples^2`` floats, at any shape) and the region programs hold
+        about ``10 (n_samples (n_neurons + 1))^2`` floats: research-sized
         problems.
 
     Returns
@@ -261,8 +338,9 @@ def reference_gaps(estimator, X, y, *, references=REFERENCES, sample_weight=None
     Notes
     -----
     From a random start ``W`` keeps the part of ``W0`` outside the data
-    span, which none of the minimum-norm interpolants has: at a large
-    ``init_scale`` every distance but the NTK one is large.
+    span, which the minimum-norm interpolants do not have: at a large
+    ``init_scale`` only the init-relative and NTK references, which keep
+    it too, are near.
     """
     if hasattr(estimator, "steps"):  # a Pipeline: its last step, on the transformed X
         check_is_fitted(estimator)
@@ -294,7 +372,7 @@ def reference_gaps(estimator, X, y, *, references=REFERENCES, sample_weight=None
     W, a = estimator.hidden_weights_, estimator.output_weights_
     slope = model.negative_slope
     P = pre_activations(X, W)
-    needs_gram = X.shape[0] < X.shape[1] or set(references) & {"own_region", "ntk"}
+    needs_gram = X.shape[0] < X.shape[1] or set(references) - {"label_sign"}
     K = gram(X) if needs_gram else None  # n x n: the lifted and the NTK programs need it
     out = {}
     for name in references:
@@ -312,12 +390,25 @@ def reference_gaps(estimator, X, y, *, references=REFERENCES, sample_weight=None
             ok = bool(np.allclose(fitted, y, rtol=0, atol=1e-8 * max(np.abs(y).max(), 1e-300)))
             out[name] = _row(W, W_ref, ok, np.nan, np.nan)
             continue
-        if name == "own_region" and slope == 1.0:
+        if name == "global":
+            keep = np.arange(X.shape[0]) if sw is None else np.flatnonzero(sw > 0)  # fitted
+            small = _global.count_regions(model, y[keep]) <= _global.GLOBAL_MAX_REGIONS
+            if not explicit and (slope == 1.0 or not small):
+                continue  # the default list: only where the enumeration is exact and small
+            if slope == 1.0:
+                raise ValueError("'global' has no meaning for activation='linear'.")
+            fit, _ = _global.solve(model, X[keep], y[keep], gram=K[np.ix_(keep, keep)])
+            found = fit.weights is not None  # some region interpolates
+            same = _within(P, pre_activations(X, fit.weights) > 0) if found else np.nan
+            out[name] = _row(W, fit.weights, fit.interpolates, fit.kkt, same)
+            continue
+        if name in ("own_region", "init_relative") and slope == 1.0:
             if explicit:
-                raise ValueError("'own_region' has no meaning for activation='linear'.")
+                raise ValueError(f"{name!r} has no meaning for activation='linear'.")
             continue  # the default list: the linear model has no regions
-        region = P > 0 if name == "own_region" else None
-        fit = _reference.solve(model, X, y, gram=K, region=region, sample_weight=sw)
+        region = None if name == "label_sign" else P > 0
+        init = estimator.init_hidden_weights_ if name == "init_relative" else None
+        fit = _reference.solve(model, X, y, gram=K, region=region, sample_weight=sw, init=init)
         asked = region if region is not None else _region.label_sign_region(model, y)
         same = np.nan if slope == 1.0 else _within(P, asked)  # linear: no regions
         out[name] = _row(W, fit.weights, fit.interpolates, fit.kkt, same)
@@ -331,9 +422,10 @@ def _within(P, region):
 
 
 def _row(W, W_ref, interpolates, kkt, same_region):
+    none = W_ref is None  # no reference point (no region interpolates)
     return {
-        "relative_gap": relative_distance(W, W_ref),
-        "distance": distance(W, W_ref),
+        "relative_gap": np.nan if none else relative_distance(W, W_ref),
+        "distance": np.nan if none else distance(W, W_ref),
         "interpolates": interpolates,
         "kkt": kkt,
         "same_region": same_region,

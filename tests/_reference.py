@@ -98,11 +98,12 @@ def paper_estimator(**params):
     return ShallowReLURegressor(**{**PAPER_MODEL, **params})
 
 
-def cvxpy_region(X, y, a, region, slope=0.0):
-    """cvxpy/Clarabel: min sum_j ||w_j||^2 s.t. sum_j a_j c_ij <w_j, x_i> = y_i and the signs.
+def cvxpy_region(X, y, a, region, slope=0.0, W0=None):
+    """cvxpy/Clarabel: min ||W - W0||^2 s.t. sum_j a_j c_ij <w_j, x_i> = y_i and the signs.
 
     ``c_ij = 1`` where ``region`` asks ``<w_j, x_i> >= 0`` and ``slope`` where
-    it asks ``<= 0`` (a leaky ReLU's region program; ``slope=0`` is ReLU's).
+    it asks ``<= 0`` (a leaky ReLU's region program; ``slope=0`` is ReLU's);
+    ``W0 = 0`` unless given.
     """
     import cvxpy as cp
 
@@ -112,5 +113,6 @@ def cvxpy_region(X, y, a, region, slope=0.0):
     s = np.where(region, 1.0, -1.0)
     cons = [cp.sum(cp.multiply(c * a, P), axis=1) == y, cp.multiply(s, P) >= 0]
     tight = dict(tol_gap_abs=1e-13, tol_gap_rel=1e-13, tol_feas=1e-13, tol_ktratio=1e-10)
-    cp.Problem(cp.Minimize(cp.sum_squares(W)), cons).solve(solver="CLARABEL", **tight)
+    W0 = np.zeros((a.shape[0], X.shape[1])) if W0 is None else W0
+    cp.Problem(cp.Minimize(cp.sum_squares(W - W0)), cons).solve(solver="CLARABEL", **tight)
     return W.value

@@ -112,8 +112,10 @@ def test_reference_gaps_label_sign_is_the_estimators_own_gap():
 def test_reference_gaps_and_region_refuse_what_they_cannot_do():
     X, y = gaussian_problem(10, 40, seed=0)
     est = random_start_fit(X, y, m=4)
-    with pytest.raises(ValueError, match="Unknown references.*'global'"):
-        reference_gaps(est, X, y, references=("global",))
+    with pytest.raises(ValueError, match="Unknown references.*'bogus'"):
+        reference_gaps(est, X, y, references=("bogus",))
+    with pytest.raises(ValueError, match="needs 61917364224 region programs for n_samples=10"):
+        reference_gaps(est, X, y, references="global")  # (2^4 - 2^2)^10 regions
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         linear = paper_estimator(activation="linear", max_iter=500).fit(X, y)
@@ -121,7 +123,7 @@ def test_reference_gaps_and_region_refuse_what_they_cannot_do():
         reference_gaps(linear, X, y, references=("own_region",))
     with pytest.raises(ValueError, match=r"region must be a boolean array of shape.*\(10, 2\)"):
         MinNormReLURegressor(region=np.ones((9, 2), dtype=bool)).fit(X, y)
-    with pytest.raises(ValueError, match="region has no meaning for activation='linear'"):
+    with pytest.raises(ValueError, match="region and init have no meaning for activation='linear'"):
         MinNormReLURegressor(activation="linear", region=np.ones((10, 2), dtype=bool)).fit(X, y)
     with pytest.raises(ValueError, match="y has shape"):
         reference_gaps(est, X, y[:-1])
@@ -198,3 +200,43 @@ def test_reference_gaps_takes_a_pipeline():
     through = reference_gaps(pipe, X, y, references=("label_sign",))
     direct = reference_gaps(pipe[-1], pipe[0].transform(X), y, references=("label_sign",))
     assert through == direct
+
+
+@pytest.mark.parametrize("slope", [None, 0.2])
+def test_init_relative_reference_is_the_closest_interpolant_of_the_region_to_the_start(slope):
+    """From init_scale=1 (eight neurons) against cvxpy's min ||W - W0|| over the region."""
+    X, y = gaussian_problem(20, 400, seed=31)
+    est = random_start_fit(X, y, slope=slope, random_state=1)  # no stranded example
+    gaps = reference_gaps(est, X, y, references=("own_region", "init_relative"))
+    init = gaps["init_relative"]
+    assert init["interpolates"] and init["kkt"] < 1e-10 and init["same_region"]
+    region = X @ est.hidden_weights_.T > 0
+    W0 = est.init_hidden_weights_
+    W_cvx = ref.cvxpy_region(X, y, est.output_weights_, region, slope or 0.0, W0=W0)
+    assert abs(init["relative_gap"] - relative(est.hidden_weights_, W_cvx)) < 1e-6
+    fit = min_norm_reference(
+        X,
+        y,
+        est.output_weights_,
+        region=region,
+        init=W0,
+        activation=est.activation,
+        negative_slope=slope,
+    )
+    assert relative(fit.weights, W_cvx) < 1e-6
+    # W - W0 lies in the data span, with the returned coefficients
+    np.testing.assert_allclose(fit.weights - W0, fit.dual_coef.T @ X, rtol=0, atol=1e-12)
+    # gradient descent from W0 follows this one, not the minimum-norm one of its region
+    assert init["relative_gap"] < 0.2 * gaps["own_region"]["relative_gap"]
+
+
+def test_init_relative_reference_from_zero_is_the_own_region_one():
+    X, y = gaussian_problem(20, 400, seed=31)
+    est = random_start_fit(X, y, init_scale=1e-3)
+    region = X @ est.hidden_weights_.T > 0
+    a = est.output_weights_
+    zero = min_norm_reference(X, y, a, region=region, init=np.zeros_like(est.hidden_weights_))
+    own = min_norm_reference(X, y, a, region=region)
+    np.testing.assert_allclose(zero.weights, own.weights, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="W0 must be finite of shape"):
+        min_norm_reference(X, y, a, init=np.zeros((3, 3)))

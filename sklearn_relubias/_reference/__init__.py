@@ -28,7 +28,7 @@ PROGRAMS = {"label_sign": _label_sign, "least_squares": _least_squares, "region"
 __all__ = ["PROGRAMS", "MinNormFit", "plan", "solve"]
 
 
-def solve(model, X, y, *, region=None, memory=None, **kwargs):
+def solve(model, X, y, *, region=None, init=None, memory=None, **kwargs):
     """Solve ``model``'s minimum-norm program on ``(X, y)``.
 
     Parameters
@@ -43,6 +43,10 @@ def solve(model, X, y, *, region=None, memory=None, **kwargs):
         Solve the region program (``_region``) within this activation
         region (True: pre-activation ``>= 0``) instead of the model's own
         program; not for the linear activation, which has no regions.
+    init : ndarray of shape (n_neurons, n_features), default=None
+        A start ``W0``: the init-relative region program (``min ||W - W0||``
+        within ``region``, the label-sign region when None); not for the
+        linear activation (there it is the NTK point).
     **kwargs
         ``sample_weight``, ``gram`` (``X X^T``), ``spectrum`` (its
         :class:`~sklearn_relubias._linalg.Spectrum`), ``tol``, ``dual_coef``
@@ -59,8 +63,11 @@ def solve(model, X, y, *, region=None, memory=None, **kwargs):
         d = np.inf if X is None else X.shape[1]
         plan(memory, y.shape[0], d, "subsample the rows, or reduce the features.")
         memory.check()
-    if region is not None:
+    if region is not None or init is not None:
         if model.negative_slope == 1.0:
-            raise ValueError("region has no meaning for activation='linear'; use region=None.")
-        return _region.solve(model, X, y, region=region, memory=memory, **kwargs)
+            raise ValueError(
+                "region and init have no meaning for activation='linear' (no regions; "
+                "from a start its reference is the NTK point); use region=None, init=None."
+            )
+        return _region.solve(model, X, y, region=region, init=init, memory=memory, **kwargs)
     return PROGRAMS[model.activation.reference].solve(model, X, y, memory=memory, **kwargs)

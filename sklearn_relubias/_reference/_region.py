@@ -19,6 +19,15 @@ comes from ``K = X X^T``: the same exact active-set solver, KKT measured on
 this program with fitted values recomputed from ``W`` by products with X.
 The solution lies in the data span, ``w_j = sum_i beta_ij x_i``.
 
+From a start ``W0`` (``init``), the init-relative program asks for
+``min ||W - W0||`` instead, over the same region. Its constraints on
+``V = W - W0`` are inhomogeneous (``s_ij (p0_ij + <v_j, x_i>) >= 0``, with
+``p0 = X W0^T``): one more coordinate ``t`` with the equality row ``t = 1``
+makes them homogeneous (each pair's row gains the entry ``-s_ij p0_ij`` in
+``t``; ``t^2 = 1`` adds a constant to the objective), so the same solver
+applies. ``W - W0`` lies in the data span; ``W`` keeps ``W0``'s part
+outside it.
+
 With one neuron and ``alpha > 0`` the label-sign region holds every
 solution of ``X w = sigma_alpha^{-1}(y / a)``, so the reference is the
 minimum-norm solution of that affine set (least squares); with ``alpha = 0``
@@ -33,7 +42,7 @@ from .._linalg import gram as form_gram
 from .._linalg import pre_activations, span
 from .._memory import MemoryPlan
 from ._common import MinNormFit
-from ._dual_qp import kkt_residual, solve_min_norm
+from ._dual_qp import DualFactor, kkt_residual, solve_min_norm
 
 # Copies of the lifted Gram matrix the program holds at its peak (the matrix, its
 # blocks while it is built, the active-set solver's factor).
@@ -111,9 +120,14 @@ def _coefficients(coef, lifted):
     return beta
 
 
-def _lifted_fitted(P, lifted):
-    """Return the lifted rows' values ``<v, z_r>`` at pre-activations ``P``."""
-    outputs = np.sum(lifted.eq_coef * P, axis=1)[lifted.eq_rows] * lifted.flip
+def _lifted_fitted(P, lifted, P0=None):
+    """Return the lifted rows' values at pre-activations ``P`` (from the start ``P0``).
+
+    Equality rows take ``P - P0``, the pairs ``P`` itself (with ``t = 1``):
+    the rows of the program as asked, whatever the solver's own ``t``.
+    """
+    moved = P if P0 is None else P - P0
+    outputs = np.sum(lifted.eq_coef * moved, axis=1)[lifted.eq_rows] * lifted.flip
     return np.concatenate([outputs, (-lifted.signs * P).ravel()])
 
 
@@ -122,6 +136,22 @@ def _lifted_targets(y, lifted):
     t = np.zeros(lifted.eq_rows.size + lifted.signs.size)
     t[: lifted.eq_rows.size] = y[lifted.eq_rows] * lifted.flip
     return t
+
+
+def _homogenised(G, targets, lifted, P0):
+    """Add the coordinate ``t = 1`` of the init-relative program to the lifted rows.
+
+    The pairs' rows gain ``-s_ij p0_ij`` in ``t``, one equality row ``t = 1``
+    comes last: returns its Gram matrix and targets.
+    """
+    N = G.shape[0]
+    e = np.zeros(N + 1)
+    e[lifted.eq_rows.size : N] = (-lifted.signs * P0).ravel()
+    e[N] = 1.0
+    G_t = np.zeros((N + 1, N + 1))
+    G_t[:N, :N] = G
+    G_t += np.outer(e, e)
+    return G_t, np.append(targets, 1.0)
 
 
 def solve(
@@ -136,6 +166,7 @@ def solve(
     tol=1e-12,
     dual_coef=True,
     memory=None,
+    init=None,
 ):
     """Minimum-norm interpolant of ``model`` on ``(X, y)`` within ``region``.
 
@@ -144,6 +175,9 @@ def solve(
     region : ndarray of shape (n_samples, n_neurons), dtype bool, default=None
         True where ``p_ij >= 0`` is asked, False where ``p_ij <= 0``; None:
         the label-sign region (:func:`label_sign_region`).
+    init : ndarray of shape (n_neurons, n_features), default=None
+        A start ``W0``: minimise ``||W - W0||`` instead of ``||W||`` (needs
+        X); ``dual_coef`` then holds the coefficients of ``W - W0``.
 
     See :func:`sklearn_relubias._reference.solve` for the others. Sample
     weights do not change the program (its constraints do not depend on
@@ -171,31 +205,52 @@ def solve(
         keep = np.flatnonzero(sample_weight > 0)
         K_keep = None if gram is None else gram[np.ix_(keep, keep)]
         X_keep = None if X is None else X[keep]
-        fit = solve(model, X_keep, y[keep], region=region[keep], gram=K_keep, tol=tol)
+        fit = solve(
+            model,
+            X_keep,
+            y[keep],
+            region=region[keep],
+            gram=K_keep,
+            tol=tol,
+            init=init,
+            memory=memory,
+        )
         beta, active = np.zeros((n, m)), np.zeros((n, m), dtype=bool)
         beta[keep], active[keep] = fit.dual_coef, fit.active
         return fit._replace(dual_coef=beta, active=active)
     K = form_gram(X) if gram is None else gram
+    P0 = None
+    if init is not None:
+        if X is None:
+            raise ValueError("The init-relative program needs X, not only its Gram matrix.")
+        P0 = pre_activations(X, init)
+        # the equality rows ask sum_j a_j c_ij <v_j, x_i> = y_i - (the region's model at W0)
+        y = y - np.sum(np.where(region, 1.0, model.negative_slope) * model.output_weights * P0, 1)
     lifted = _lift(model, y, region)
-    size = lifted.eq_rows.size + n * m
-    plan = MemoryPlan()
+    size = lifted.eq_rows.size + n * m + (init is not None)
+    # checked against the caller's budget when it has one (read once, not per program)
+    plan = MemoryPlan(None if memory is None else memory.budget)
     plan.add(
         f"The region program's {size} x {size} lifted Gram matrix and copies",
         REGION_COPIES * 8 * size * size,
         "use fewer n_neurons or fewer samples for this reference.",
     )
     plan.check()
-    targets = _lifted_targets(y, lifted)
-    sol = solve_min_norm(targets, _lifted_gram(K, lifted), tol=tol)
-    beta = _coefficients(sol.coef, lifted)
+    targets, G = _lifted_targets(y, lifted), _lifted_gram(K, lifted)
+    if init is not None:
+        G, targets = _homogenised(G, targets, lifted, P0)
+    sol = solve_min_norm(targets, G, factor=DualFactor(G, memory=plan), tol=tol)
+    coef = sol.coef if init is None else sol.coef[:-1]  # t's own row is no constraint of W
+    targets = targets if init is None else targets[:-1]
+    beta = _coefficients(coef, lifted)
     if X is None:
         P, weights = K @ beta, None
     else:
-        weights = span(beta, X)
+        weights = span(beta, X) if init is None else init + span(beta, X)
         P = pre_activations(X, weights)
     scale = np.max(np.abs(P), axis=0, initial=0.0)
     if sol.interpolates:  # measured on this program, from the weights
-        kkt = kkt_residual(targets, _lifted_fitted(P, lifted), sol.coef)
+        kkt = kkt_residual(targets, _lifted_fitted(P, lifted, P0), coef)
         # fitted with a positive value: in the region and off the kink
         active = region & (P > KINK_RTOL * scale)
     else:

@@ -3,6 +3,7 @@
 from .._metrics import (
     active_least_squares_weights,
     distance,
+    global_min_norm_reference,
     label_sign_least_squares_weights,
     min_norm_reference,
     ntk_reference,
@@ -15,6 +16,7 @@ from .._metrics import (
 __all__ = [
     "active_least_squares_weights",
     "distance",
+    "global_min_norm_reference",
     "label_sign_least_squares_weights",
     "min_norm_reference",
     "ntk_reference",
