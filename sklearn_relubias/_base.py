@@ -14,7 +14,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._model import ACTIVATIONS, Model
+from ._linalg import pre_activations
+from ._model import ACTIVATIONS, Model, append_constant, constant_value
 from ._rescale import normalise_weights
 from .exceptions import UnfittableRowsWarning, warn
 from .utils._sklearn_compat import Interval, StrOptions, _check_sample_weight, validate_data
@@ -47,13 +48,33 @@ def restore_on_error(fit):
 
 
 class TrainingData(NamedTuple):
-    """What ``_BaseReLURegressor._validate_training_data`` returns."""
+    """What ``_BaseReLURegressor._validate_training_data`` returns.
+
+    ``X`` is what gradient descent and the minimum-norm programs run on:
+    ``[X_in, bias 1]`` with hidden biases (``bias > 0``), ``X_in`` itself
+    otherwise; ``X_in`` is the validated input as given (``n_features_in_``
+    columns).
+    """
 
     X: object
     y: np.ndarray
     model: Model
     sample_weight: np.ndarray | None
     intercept: float
+    bias: float
+    X_in: object
+
+
+def split_bias(W, bias):
+    """Return ``(input weights, biases)`` from weights on ``[X, bias 1]``.
+
+    ``W`` (n_neurons, n_features + 1) when ``bias > 0``: the biases are
+    ``bias * W[:, -1]``. With ``bias == 0``, ``W`` has no constant column:
+    it is returned as it is, with zero biases.
+    """
+    if bias == 0:
+        return W, np.zeros(W.shape[0])
+    return np.ascontiguousarray(W[:, :-1]), bias * W[:, -1]
 
 
 def store_dual_coef(estimator, C, scaling, previous=0.0):
@@ -110,6 +131,7 @@ class _BaseReLURegressor(RegressorMixin, BaseEstimator):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "negative_slope": [Interval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
+        "hidden_bias": [Interval(Real, 0, None, closed="left")],
     }
 
     def _validate_training_data(self, X, y, sample_weight=None):
@@ -121,12 +143,23 @@ class _BaseReLURegressor(RegressorMixin, BaseEstimator):
             X (float32/64, dense C-ordered or CSR/CSC), the float64 targets
             the model fits (``y - intercept``), the model (activation and
             output weights ``a``), the float64 sample weights (None when not
-            given) and the intercept (the weighted mean of y with
-            ``fit_intercept=True``, else 0.0).
+            given), the intercept (the weighted mean of y with
+            ``fit_intercept=True``, else 0.0), the constant feature ``c`` of
+            the hidden biases (``hidden_bias`` in X's dtype) and X as given.
+            With ``c > 0`` the returned X is ``[X, c 1]`` (one more
+            column; ``n_features_in_`` stays the user's); with ``c = 0`` it is
+            X itself (no copy).
         """
-        X, y = validate_data(
+        X_in, y = validate_data(
             self, X, y, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS, y_numeric=True, order="C"
         )
+        bias = constant_value(self.hidden_bias, X_in.dtype)
+        if not np.isfinite(bias):
+            raise ValueError(
+                f"hidden_bias={self.hidden_bias} is not finite in X's dtype {X_in.dtype}; "
+                "use a finite hidden_bias (e.g. of the scale of X's entries)."
+            )
+        X = append_constant(X_in, bias)
         y = np.asarray(y, dtype=np.float64)
         if sample_weight is not None:
             sample_weight = normalise_weights(
@@ -136,7 +169,7 @@ class _BaseReLURegressor(RegressorMixin, BaseEstimator):
             self.activation, self.output_weights, self.n_neurons, self.negative_slope
         )
         intercept = float(np.average(y, weights=sample_weight)) if self.fit_intercept else 0.0
-        return TrainingData(X, y - intercept, model, sample_weight, intercept)
+        return TrainingData(X, y - intercept, model, sample_weight, intercept, bias, X_in)
 
     def predict(self, X):
         """Predict with the fitted network.
@@ -149,17 +182,33 @@ class _BaseReLURegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
-            ``sum_j a_j sigma(<w_j, x>) + intercept_``, computed in float64
-            and returned in X's floating dtype (float32 for float32 X).
+            ``sum_j a_j sigma(<w_j, x> + b_j) + intercept_`` (``b`` the
+            ``hidden_biases_``, zero unless ``hidden_bias > 0``), computed in
+            float64 and returned in X's floating dtype (float32 for float32 X).
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS)
-        y_pred = self._fitted_model().forward(X, self.hidden_weights_) + self.intercept_
+        model, b = self._fitted_model(), getattr(self, "hidden_biases_", None)
+        if b is not None and b.any():
+            y_pred = model.outputs(pre_activations(X, self.hidden_weights_) + b)
+        else:  # no biases: the paper's model
+            y_pred = model.forward(X, self.hidden_weights_)
+        y_pred = y_pred + self.intercept_
         return y_pred.astype(X.dtype, copy=False)
 
     def _fitted_model(self):
         """Return the fitted network (a :class:`~sklearn_relubias._model.Model`)."""
         return Model.from_params(self.activation, self.output_weights_, None, self.negative_slope)
+
+    def _augmented(self, X, *weights):
+        """Return ``[X, c 1]`` and each ``(W, b)`` pair as ``[W, b / c]``: the biased program.
+
+        With ``hidden_bias = 0`` X and the weights ``W`` come back unchanged.
+        """
+        c = constant_value(self.hidden_bias, X.dtype)
+        if c == 0:
+            return X, *(W for W, _ in weights)
+        return append_constant(X, c), *(np.column_stack([W, b / c]) for W, b in weights)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

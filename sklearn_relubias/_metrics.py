@@ -369,7 +369,13 @@ def reference_gaps(estimator, X, y, *, references=REFERENCES, sample_weight=None
         )
     )
     model = estimator._fitted_model()
-    W, a = estimator.hidden_weights_, estimator.output_weights_
+    a = estimator.output_weights_
+    # with hidden biases, the programs on [X, c 1] and the weights [W, b / c]
+    X, W, W0 = estimator._augmented(
+        X,
+        (estimator.hidden_weights_, estimator.hidden_biases_),
+        (estimator.init_hidden_weights_, estimator.init_hidden_biases_),
+    )
     slope = model.negative_slope
     P = pre_activations(X, W)
     needs_gram = X.shape[0] < X.shape[1] or set(references) - {"label_sign"}
@@ -381,7 +387,7 @@ def reference_gaps(estimator, X, y, *, references=REFERENCES, sample_weight=None
                 X,
                 y,
                 a,
-                estimator.init_hidden_weights_,
+                W0,
                 activation=estimator.activation,
                 negative_slope=slope,
                 gram_matrix=K,
@@ -407,7 +413,7 @@ def reference_gaps(estimator, X, y, *, references=REFERENCES, sample_weight=None
                 raise ValueError(f"{name!r} has no meaning for activation='linear'.")
             continue  # the default list: the linear model has no regions
         region = None if name == "label_sign" else P > 0
-        init = estimator.init_hidden_weights_ if name == "init_relative" else None
+        init = W0 if name == "init_relative" else None
         fit = _reference.solve(model, X, y, gram=K, region=region, sample_weight=sw, init=init)
         asked = region if region is not None else _region.label_sign_region(model, y)
         same = np.nan if slope == 1.0 else _within(P, asked)  # linear: no regions

@@ -4,7 +4,13 @@ from numbers import Real
 
 import numpy as np
 
-from ._base import _BaseReLURegressor, restore_on_error, store_dual_coef, warn_if_unfittable
+from ._base import (
+    _BaseReLURegressor,
+    restore_on_error,
+    split_bias,
+    store_dual_coef,
+    warn_if_unfittable,
+)
 from ._linalg import blas_threads_for
 from ._plan import FitPlan
 from ._reference._region import check_region
@@ -17,7 +23,8 @@ class MinNormReLURegressor(_BaseReLURegressor):
 
     The reference solution that gradient descent is compared with: the hidden
     weights of smallest Frobenius norm among the global minimisers of the
-    squared loss of ``f(x) = sum_j a_j relu(<w_j, x>)``, within the label-sign
+    squared loss of ``f(x) = sum_j a_j relu(<w_j, x>)`` (``+ b_j`` inside the
+    ReLU with ``hidden_bias > 0``), within the label-sign
     activation region (positive-output neurons active exactly where ``y > 0``,
     negative-output ones exactly where ``y < 0``). Solved exactly: in the
     dual, with ``n_samples`` variables, when ``n_samples < n_features``;
@@ -63,6 +70,18 @@ class MinNormReLURegressor(_BaseReLURegressor):
         mean of y and the network fits ``y - intercept_``. The paper's model
         has no intercept (False); on real data with uncentred targets, True
         (with scaled X) is usually what you want.
+    hidden_bias : float, default=0.0
+        Scale ``c >= 0`` of a constant input feature appended to every
+        input, ``x -> [x, c]``, whose weights give each neuron a bias:
+        ``f(x) = sum_j a_j sigma(<w_j, x> + b_j)`` with ``b_j = c
+        w_{j, d+1}`` (``hidden_biases_``). 0 is the paper's model (no
+        biases; X is used as it is, not copied). With ``c > 0`` the program
+        is the same one on ``[X, c 1]``: it minimises ``||W||^2`` including
+        the bias weights ``b_j / c``, so a larger ``c`` makes biases cheaper
+        (in gradient descent, :class:`ShallowReLURegressor` with the same
+        ``hidden_bias``, a bias moves ``c^2`` times as fast as the weight of
+        a unit-valued input: its effective learning speed grows with ``c``).
+        The choice of route counts ``n_features + 1`` features.
     tol : float, default=1e-12
         Relative tolerance for the solver's rank, feasibility and sign
         decisions, in ``[eps, 1)`` with ``eps = 2.2e-16``: below float64's
@@ -72,12 +91,18 @@ class MinNormReLURegressor(_BaseReLURegressor):
     Attributes
     ----------
     hidden_weights_ : ndarray of shape (n_neurons, n_features)
-        The minimum-norm hidden weights ``W*``.
+        The minimum-norm hidden weights ``W*`` (the input weights only, also
+        with ``hidden_bias > 0``).
+    hidden_biases_ : ndarray of shape (n_neurons,)
+        The biases ``b_j = hidden_bias * w_{j, d+1}`` of the minimum-norm
+        solution on ``[X, hidden_bias 1]``; zeros when ``hidden_bias=0``.
     output_weights_ : ndarray of shape (n_neurons,)
         The output weights ``a`` used.
     dual_coef_ : ndarray of shape (n_samples, n_neurons) or None
         Data-span coefficients: ``hidden_weights_ == dual_coef_.T @ X`` (to
-        about ``cond(X) eps`` relative). On the dual path
+        about ``cond(X) eps`` relative), and with hidden biases (coefficients
+        of the rows of ``[X, c 1]``) ``hidden_biases_ == c**2 *
+        dual_coef_.sum(axis=0)``, ``c = hidden_bias``. On the dual path
         (``n_samples < n_features``), when the program is feasible, these are
         Lagrange multipliers; on the primal path, the minimum-norm such
         coefficients. None, with a warning, when they are not representable in
@@ -186,6 +211,7 @@ class MinNormReLURegressor(_BaseReLURegressor):
         negative_slope=0.01,
         region=None,
         fit_intercept=False,
+        hidden_bias=0.0,
         tol=1e-12,
     ):
         self.n_neurons = n_neurons
@@ -194,6 +220,7 @@ class MinNormReLURegressor(_BaseReLURegressor):
         self.negative_slope = negative_slope
         self.region = region
         self.fit_intercept = fit_intercept
+        self.hidden_bias = hidden_bias
         self.tol = tol
 
     def _checked_region(self, data):
@@ -249,7 +276,8 @@ class MinNormReLURegressor(_BaseReLURegressor):
             self.output_weights_ = data.model.output_weights
             self.intercept_ = data.intercept
             store_dual_coef(self, sol.dual_coef, plan.scaling)
-            self.hidden_weights_ = plan.scaling.weights_out(sol.weights)
+            W = plan.scaling.weights_out(sol.weights)
+            self.hidden_weights_, self.hidden_biases_ = split_bias(W, data.bias)
             self.activation_pattern_ = sol.active
             self.interpolates_ = sol.interpolates
             self.kkt_residual_ = sol.kkt

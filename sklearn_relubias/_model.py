@@ -92,6 +92,31 @@ def clearly_outside(P, region, scale, tol=DEEP_TOL):
     return ((P > tol * scale) & ~region) | ((P < -tol * scale) & region)
 
 
+def append_constant(X, c):
+    """Return ``[X, c 1]``: X with a constant column ``c`` appended; X itself when ``c == 0``.
+
+    The hidden biases are the weights of this column (``b_j = c w_{j, d+1}``).
+    Dense X gives a new C-ordered array of X's dtype (float32 X holds
+    ``float32(c)``, see :func:`constant_value`); sparse X keeps its format
+    (CSR or CSC) and dtype, the column stored explicitly.
+    """
+    if c == 0:
+        return X
+    n, d = X.shape
+    if sparse.issparse(X):
+        column = sparse.csr_matrix(np.full((n, 1), c, dtype=X.dtype))
+        return sparse.hstack([X, column], format=X.format, dtype=X.dtype)
+    out = np.empty((n, d + 1), dtype=X.dtype)
+    out[:, :d] = X
+    out[:, d] = c
+    return out
+
+
+def constant_value(c, dtype):
+    """Return the constant feature ``c`` as :func:`append_constant` stores it in ``dtype``."""
+    return float(np.asarray(c, dtype=dtype))
+
+
 def resolve_output_weights(output_weights, n_neurons):
     """Return the output weights ``a`` as a float64 array of shape (n_neurons,).
 

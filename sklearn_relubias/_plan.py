@@ -72,6 +72,8 @@ class Precomputed:
     once, and every minimum-norm reference solved on this data set is kept
     (per model, targets and sample weights), so that fits at several
     learning rates or initialisations on the same data solve ``W*`` once.
+    Fits with hidden biases (``hidden_bias=c > 0``) use, and keep inside it,
+    the data set ``[X, c 1]`` with Gram matrix ``K + c^2 1 1^T``.
     It is not safe to share one instance between threads.
 
     Parameters
@@ -126,6 +128,7 @@ class Precomputed:
             self._set_gram(K)
         self._spectrum_cache = None
         self._references = {}
+        self._with_constant = {}
         self.n_gram_products = 0
         self.n_references = 0
 
@@ -186,6 +189,19 @@ class Precomputed:
                 "gram does not match X: its diagonal differs from the squared row norms."
             )
 
+    def _biased(self, bias, X):
+        """Return this data set with the constant feature ``bias``: ``X = [self.X, bias 1]``.
+
+        Kept per ``bias`` (the first ``X`` given is held), so fits with hidden
+        biases on one data set share its Gram matrix ``K + bias^2 1 1^T``
+        (from this one's ``K`` when known: one addition, no product) and
+        references.
+        """
+        if bias not in self._with_constant:
+            K = None if self._gram is None else self._gram + bias * bias
+            self._with_constant[bias] = Precomputed(X, gram=K)
+        return self._with_constant[bias]
+
     def _scaled(self, exponent, X):
         """Return this data set in internal units: ``X`` is the inputs divided by ``2**exponent``.
 
@@ -230,14 +246,18 @@ class Precomputed:
         return self._references[key]
 
 
-def as_precomputed(gram_or_data, X):
+def as_precomputed(gram_or_data, X, bias=0.0, biased=None):
     """Return a :class:`Precomputed` for X from a fit's ``gram`` argument (validated against X).
 
     ``gram_or_data`` is None (a fresh one), the Gram matrix ``X X^T`` or a
-    :class:`Precomputed` of this X.
+    :class:`Precomputed` of this X. With hidden biases, ``bias > 0`` is the
+    constant feature and ``biased`` is ``[X, bias 1]``, what the fit runs
+    on: the returned data set is that of ``biased`` (Gram matrix
+    ``K + bias^2 1 1^T``), kept by a given :class:`Precomputed` for its
+    next fits.
     """
     if gram_or_data is None:
-        return Precomputed(X)
+        return Precomputed(X if biased is None else biased)
     if not isinstance(gram_or_data, Precomputed):
         data = Precomputed(X, gram=gram_or_data)
     elif gram_or_data.X is None:
@@ -248,7 +268,7 @@ def as_precomputed(gram_or_data, X):
     else:
         data = gram_or_data
     data._check_matches(X)
-    return data
+    return data if biased is None else data._biased(bias, biased)
 
 
 def step_size(model, learning_rate, lambda_max):

@@ -7,10 +7,16 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ._base import _BaseReLURegressor, restore_on_error, store_dual_coef, warn_if_unfittable
+from ._base import (
+    _BaseReLURegressor,
+    restore_on_error,
+    split_bias,
+    store_dual_coef,
+    warn_if_unfittable,
+)
 from ._callbacks import CallbackSupportMixin, ChunkReporter
 from ._gd import OPTIMIZERS, Status, run_gd
-from ._linalg import blas_threads_for
+from ._linalg import blas_threads_for, pre_activations
 from ._plan import FitPlan, as_precomputed
 from .exceptions import (
     DuplicateNeuronsWarning,
@@ -50,17 +56,24 @@ AUTO_GAP_MAX_SAMPLES = 1000
 # (d > n) the excess is unbounded; on n >> d data it was 1-3 (diabetes, 5 folds)
 STRANDED_EXCESS = 10.0
 STRANDED_MIN_SHARE = 0.01
+# ... and, when the minimum-norm reference was computed and does not interpolate
+# (n > d: it minimises a convex surrogate), only when the reference's weights have
+# a lower training loss than gradient descent by more than this relative margin:
+# a point that fits better, so the fit is certainly above the global minimum. An
+# audit found 39 of 68 warnings at n > d at fits as good as the reference.
+REFERENCE_LOSS_RTOL = 1e-6
 
 
 class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
     """Shallow ReLU network trained by plain full-batch gradient descent.
 
     The model is ``f(x) = sum_j a_j relu(<w_j, x>)`` with fixed output weights
-    ``a`` and trained hidden weights ``W`` (no biases), fitted by gradient
-    descent on the squared loss. Besides predicting, the estimator exposes what
-    gradient descent learned: the data-span coefficients, the activation
-    pattern and when it settled, and the distance to the minimum-norm global
-    minimiser (:class:`MinNormReLURegressor`).
+    ``a`` and trained hidden weights ``W`` (no biases, unless ``hidden_bias``
+    is positive), fitted by gradient descent on the squared loss. Besides
+    predicting, the estimator exposes what gradient descent learned: the
+    data-span coefficients, the activation pattern and when it settled, and
+    the distance to the minimum-norm global minimiser
+    (:class:`MinNormReLURegressor`).
 
     Parameters
     ----------
@@ -158,6 +171,25 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         mean of y and gradient descent fits ``y - intercept_``;
         ``dual_coef_``, ``activation_pattern_`` and the gaps then refer to
         that centred problem. The paper's model has no intercept (False).
+    hidden_bias : float, default=0.0
+        Scale ``c >= 0`` of a constant input feature appended to every
+        input, ``x -> [x, c]``, whose trained weights give each neuron a
+        bias: ``f(x) = sum_j a_j sigma(<w_j, x> + b_j)`` with ``b_j = c
+        w_{j, d+1}`` (``hidden_biases_``). 0 is the paper's model: no
+        biases, and X is used as it is (no copy). With ``c > 0`` the whole
+        fit runs on ``[X, c 1]``: gradient descent, its step size (normalised
+        by ``lambda_max`` of the augmented Gram matrix ``X X^T + c^2 1
+        1^T``), the random initialisation (``n_features + 1`` columns of
+        ``N(0, init_scale^2 / (n_features + 1))``, so a bias starts at ``c``
+        times such a draw), the minimum-norm reference (its ``||W||^2``
+        counts the bias weights ``b_j / c``), the gaps, the activation
+        pattern and the ``n_samples < n_features`` rule of
+        ``compute_min_norm_gap='auto'`` (with ``n_features + 1``). Gradient
+        descent trains ``w_{j, d+1}``, so a bias moves ``c^2`` times as fast
+        as the weight of a unit-valued input: its effective learning speed
+        grows with ``c``, while the step size shrinks once ``c^2 n_samples``
+        dominates ``lambda_max(X X^T)``. A larger ``c`` also makes a bias
+        cheaper in the norm the reference minimises.
     warm_start : bool, default=False
         When True, a new ``fit`` continues from the previous
         ``hidden_weights_`` instead of the initialisation, for ``max_iter``
@@ -171,6 +203,10 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         the two data sets are added and that identity no longer holds; with a
         different number of samples ``dual_coef_`` restarts from zero and
         ``init_hidden_weights_`` becomes the weights this fit started from.
+        The fitted ``hidden_biases_`` are continued too (with a changed
+        ``hidden_bias`` the bias identity of ``dual_coef_`` no longer
+        holds); ``hidden_bias=0`` cannot continue a fit with nonzero biases
+        (ValueError).
     random_state : int, RandomState instance or None, default=None
         Seed of the random initialisation.
     verbose : int, default=0
@@ -180,14 +216,24 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
     Attributes
     ----------
     hidden_weights_ : ndarray of shape (n_neurons, n_features)
-        Hidden weights ``W`` after the last step.
+        Hidden weights ``W`` after the last step (the input weights only,
+        also with ``hidden_bias > 0``).
+    hidden_biases_ : ndarray of shape (n_neurons,)
+        The neurons' biases ``b_j = hidden_bias * w_{j, d+1}`` after the
+        last step; zeros when ``hidden_bias=0``.
     output_weights_ : ndarray of shape (n_neurons,)
         The fixed output weights ``a``.
     init_hidden_weights_ : ndarray of shape (n_neurons, n_features)
         Initial hidden weights ``W0``.
+    init_hidden_biases_ : ndarray of shape (n_neurons,)
+        Initial biases (zeros unless ``init='random'`` and ``hidden_bias >
+        0``).
     dual_coef_ : ndarray of shape (n_samples, n_neurons) or None
         Data-span coefficients accumulated by gradient descent itself:
-        ``hidden_weights_ == init_hidden_weights_ + dual_coef_.T @ X``. None,
+        ``hidden_weights_ == init_hidden_weights_ + dual_coef_.T @ X``, and
+        with hidden biases (coefficients of the rows of ``[X, c 1]``)
+        ``hidden_biases_ == init_hidden_biases_ + c**2 *
+        dual_coef_.sum(axis=0)``, ``c = hidden_bias``. None,
         with a warning, when they are not representable in float64 at the
         scale of the data (they scale like ``y / X^2``, e.g. X near 1e120 with
         y near 1e-120); the fit itself is kept.
@@ -258,7 +304,14 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         times that of the other examples some neuron can fit, and they hold
         at least 1% of the training loss (where the others are interpolated
         it is unbounded; on ``n_samples >> n_features`` data every example is
-        fitted about equally badly, and the warning stays silent).
+        fitted about equally badly, and the warning stays silent). When the
+        minimum-norm reference was computed but does not interpolate
+        (typically ``n_samples > n_features``) it is issued only if the
+        reference's weights reach a training loss more than a relative
+        ``1e-6`` below the fit's: a point that fits better, so the fit is
+        certainly above the global minimum. A fit at least as good as the
+        reference (which minimises a convex surrogate, not the loss) may be
+        at the global minimum or not; no warning is issued then.
     intercept_ : float
         The constant added to the network's output (0.0 unless
         ``fit_intercept=True``).
@@ -364,6 +417,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         compute_min_norm_gap="auto",
         record_pattern=False,
         fit_intercept=True,
+        hidden_bias=0.0,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -384,6 +438,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         self.record_pattern = record_pattern
         self.random_state = random_state
         self.fit_intercept = fit_intercept
+        self.hidden_bias = hidden_bias
         self.warm_start = warm_start
         self.verbose = verbose
 
@@ -408,7 +463,9 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             :class:`~sklearn_relubias.Precomputed` of X shared by several fits
             on the same data (its Gram matrix, spectrum and minimum-norm
             references are then computed once for all of them). Only the
-            shape and the diagonal are checked against X.
+            shape and the diagonal are checked against X. Always that of X
+            itself: with ``hidden_bias=c > 0`` the fit adds ``c^2`` to it
+            (a Precomputed keeps the augmented data set for its next fits).
 
         Returns
         -------
@@ -430,7 +487,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
                 learning_rate=self.learning_rate,
                 solver=self.solver,
                 sample_weight=data.sample_weight,
-                data=as_precomputed(gram, data.X),
+                data=as_precomputed(gram, data.X_in, data.bias, data.X if data.bias else None),
                 init_weights=W_start,
                 reference=gap_decision == "computed",
                 reference_advice="set compute_min_norm_gap=False to fit without the gap.",
@@ -481,18 +538,38 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         if not warm:
             self._warn_if_copies(data.model.output_weights)
             return self._initial_weights(m, n_features), np.zeros((n_samples, m))
+        W = self._warm_weights(data.bias)
         if self.dual_coef_ is not None and self.dual_coef_.shape[0] != n_samples:
             self.init_hidden_weights_ = self.hidden_weights_
-            return self.hidden_weights_, np.zeros((n_samples, m))
-        return self.hidden_weights_, self.dual_coef_  # None: lost at an extreme scale
+            self.init_hidden_biases_ = self._fitted_biases()
+            return W, np.zeros((n_samples, m))
+        return W, self.dual_coef_  # None: lost at an extreme scale
+
+    def _fitted_biases(self):
+        """``hidden_biases_`` (zeros for an estimator fitted before biases existed)."""
+        return getattr(self, "hidden_biases_", np.zeros(self.hidden_weights_.shape[0]))
+
+    def _warm_weights(self, bias):
+        """Return the fitted weights on ``[X, bias 1]``, where a warm start continues from."""
+        b = self._fitted_biases()
+        if bias == 0:
+            if b.any():
+                raise ValueError(
+                    "warm_start=True continues from the fitted hidden_biases_, which "
+                    "hidden_bias=0 cannot represent; set hidden_bias > 0 or warm_start=False."
+                )
+            return self.hidden_weights_
+        return np.column_stack([self.hidden_weights_, b / bias])
 
     def _reporter(self, data, plan, offset):
         """Return the driver's per-chunk hook: ``verbose`` lines and scikit-learn callbacks."""
         a, scaling = data.model.output_weights, plan.scaling
 
         def fitted_attributes(progress):  # the model after progress.n_iter steps of this fit
+            W, b = split_bias(scaling.weights_out(progress.weights()), data.bias)
             return {
-                "hidden_weights_": scaling.weights_out(progress.weights()),
+                "hidden_weights_": W,
+                "hidden_biases_": b,
                 "output_weights_": a,
                 "intercept_": data.intercept,
                 "n_iter_": offset + progress.n_iter,
@@ -501,7 +578,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         sw = data.sample_weight
         metadata = None if sw is None else {"sample_weight": sw}
         y = data.y + data.intercept
-        return ChunkReporter(self, data.X, y, metadata, self.max_iter, fitted_attributes)
+        return ChunkReporter(self, data.X_in, y, metadata, self.max_iter, fitted_attributes)
 
     def _stranded(self, data, plan, res):
         """Warn about unfittable rows; return the stranded examples of a converged run."""
@@ -513,7 +590,11 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         stranded = np.setdiff1d(stranded, unfittable)
         if stranded.size:  # warn when they matter: fitted worse than the other examples
             excess, share = _stranded_excess(plan, data.model, res.pre_activations, stranded)
-            if excess >= STRANDED_EXCESS and share >= STRANDED_MIN_SHARE:
+            if (
+                excess >= STRANDED_EXCESS
+                and share >= STRANDED_MIN_SHARE
+                and not _at_reference_loss(plan, res.pre_activations)
+            ):
                 _warn_if_stranded(stranded, share)
         return stranded
 
@@ -522,10 +603,11 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         W_start, C_prev, warm, offset = start
         scaling = plan.scaling
         if not warm:
-            self.init_hidden_weights_ = W_start
+            self.init_hidden_weights_, self.init_hidden_biases_ = split_bias(W_start, data.bias)
         self.output_weights_ = data.model.output_weights
         self.intercept_ = data.intercept
-        self.hidden_weights_ = scaling.weights_out(res.hidden_weights)
+        W = scaling.weights_out(res.hidden_weights)
+        self.hidden_weights_, self.hidden_biases_ = split_bias(W, data.bias)
         if plan.problem.spec.in_span:  # W = W0 + C^T X: the coefficients mean something
             store_dual_coef(self, res.dual_coef, scaling, previous=C_prev)
         else:
@@ -660,6 +742,32 @@ def _stranded_excess(plan, model, P, rows):
     excess = mean_held / mean_rest if mean_rest > 0 else np.inf
     share = held / total if total > 0 else 0.0
     return float(excess), float(share)
+
+
+def _at_reference_loss(plan, P):
+    """Whether gradient descent's training loss is no worse than the reference weights'.
+
+    Only where the fit computed the minimum-norm reference and it does not
+    interpolate (typically ``n > d``: ``W*`` minimises the convex surrogate):
+    True when the model's training loss at pre-activations ``P`` (internal
+    units) is at most ``REFERENCE_LOSS_RTOL`` above the model's own loss at
+    ``W*`` (the loss, not the surrogate), up to rounding of the targets'
+    scale. ``W*`` minimises the surrogate, not the loss, so True does not
+    certify a global minimum, while False from the comparison certifies a
+    fit above it (``W*`` fits better). Also False where the reference
+    interpolates (``d > n``: a stranded example holds loss no interpolant
+    has) or was not computed.
+    """
+    if not plan.has_reference or plan.X is None:
+        return False
+    ref = plan.reference()
+    if ref.interpolates or ref.weights is None:
+        return False
+    s, y, model = plan.problem.weights, plan.y, plan.model
+    loss = 0.5 * float(s @ (model.outputs(P) - y) ** 2)
+    loss_star = 0.5 * float(s @ (model.outputs(pre_activations(plan.X, ref.weights)) - y) ** 2)
+    rounding = 16 * np.finfo(float).eps * 0.5 * float(s @ y**2)  # of the loss at W = 0
+    return loss <= loss_star * (1 + REFERENCE_LOSS_RTOL) + rounding
 
 
 def _warn_if_stranded(stranded, share):

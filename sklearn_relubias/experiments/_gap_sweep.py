@@ -126,6 +126,8 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
     records = []
     for swept in grid:
         est = ShallowReLURegressor(**{**PAPER_MODEL, **params, **swept, "random_state": init_seed})
+        if est.hidden_bias:
+            raise ValueError("gap_sweep does not sweep hidden_bias > 0 yet; use reference_gaps.")
         start = time.perf_counter()
         with quiet(StrandedExampleWarning, ConvergenceWarning):  # recorded below instead
             est.fit(X, y, gram=data)
