@@ -337,11 +337,15 @@ def reproduce(quick=False, out="relubias_results", n_jobs=None, random_state=0, 
 
 
 # relubias activations: the gap against the negative slope (the title question)
-ACTIVATIONS_FULL = {"n_seeds": 20, "negative_slopes": SLOPES, "learning_rates": (0.5, 0.1, 0.01)}
+ACTIVATIONS_FULL = {
+    "n_seeds": 20,
+    "negative_slopes": SLOPES,
+    "learning_rates": (0.5, 0.1, 0.01, 0.0),  # 0.0: exact gradient flow
+}
 ACTIVATIONS_QUICK = {
     "n_seeds": 3,
     "negative_slopes": (1.0, 0.5, 0.1, 0.02, 0.0),
-    "learning_rates": (0.5, 0.1),
+    "learning_rates": (0.5, 0.1, 0.0),  # 0.0: exact gradient flow
 }
 
 

@@ -240,3 +240,22 @@ def test_init_relative_reference_from_zero_is_the_own_region_one():
     np.testing.assert_allclose(zero.weights, own.weights, rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="W0 must be finite of shape"):
         min_norm_reference(X, y, a, init=np.zeros((3, 3)))
+
+
+def test_predict_gap_says_when_the_first_step_leaves_the_reference_region():
+    """Mean-shifted inputs: the prediction and the fit both end outside W*'s region."""
+    from sklearn_relubias.exceptions import RegionMismatchWarning
+    from sklearn_relubias.experiments import predict_gap
+
+    rng = np.random.default_rng(3000)
+    X, y = rng.standard_normal((20, 400)), rng.choice([-1.0, 1.0], 20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RegionMismatchWarning)
+        assert predict_gap(X, y, learning_rate=0.1).same_region  # centred: no warning
+    with pytest.warns(RegionMismatchWarning, match="another activation region than W"):
+        pred = predict_gap(X + 1.0, y, learning_rate=0.1)
+    assert not pred.same_region
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = paper_estimator(max_iter=50_000).fit(X + 1.0, y)
+    assert est.pattern_matches_reference_ is False

@@ -2,6 +2,7 @@
 
 from .._metrics import active_least_squares_weights, label_sign_least_squares_weights
 from ._activations import ActivationSweepResult, activation_sweep
+from ._flow import GradientFlowResult, gradient_flow
 from ._gap_sweep import GapSweepResult, gap_sweep
 from ._gram_sweep import gram_gap, gram_gap_sweep
 from ._theory import (
@@ -23,11 +24,13 @@ __all__ = [
     "GapDecomposition",
     "GapPrediction",
     "GapSweepResult",
+    "GradientFlowResult",
     "active_least_squares_weights",
     "activation_sweep",
     "critical_learning_rate",
     "gap_decomposition",
     "gap_sweep",
+    "gradient_flow",
     "gradient_flow_limit",
     "gram_gap",
     "gram_gap_sweep",

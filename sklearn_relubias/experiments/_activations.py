@@ -18,14 +18,24 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from .._metrics import _within, distance, relative_distance
+from .._model import Model
 from .._plan import Precomputed
+from .._reference._region import label_sign_region
 from .._shallow import PAPER_MODEL, ShallowReLURegressor
 from ..datasets import make_high_dim_regression
 from ..exceptions import RegionMismatchWarning, StrandedExampleWarning, quiet
+from ._flow import gradient_flow
 
 SLOPES = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.0)
-LEARNING_RATES = (0.5, 0.1, 0.01)
+#: 0.0 stands for exact gradient flow (:func:`~sklearn_relubias.experiments.gradient_flow`)
+LEARNING_RATES = (0.5, 0.1, 0.01, 0.0)
 NEURONS = (1, 2)
+
+
+def _model_of(est):
+    """Return the network an unfitted estimator describes."""
+    return Model.from_params(est.activation, est.output_weights, est.n_neurons, est.negative_slope)
 
 
 @dataclass
@@ -106,6 +116,9 @@ def activation_sweep(
     negative_slopes : sequence of float in [0, 1]
         Slopes ``alpha`` (0 is ReLU, 1 the linear model).
     learning_rates : sequence of float
+        0.0 stands for the limit ``learning_rate -> 0``: exact gradient flow
+        (:func:`~sklearn_relubias.experiments.gradient_flow`, no steps:
+        ``n_iter`` 0, ``converged`` True).
     n_neurons : sequence of int, default=(1, 2)
         Networks with balanced output weights (1: one neuron, 2: the +/- pair).
     n_seeds : int, default=20
@@ -133,27 +146,41 @@ def activation_sweep(
                             "n_neurons": m,
                             "activation": "leaky_relu",
                             "negative_slope": float(slope),
-                            "learning_rate": float(lr),
+                            "learning_rate": float(lr) if lr > 0 else 1.0,
                             "max_iter": max_iter,
                             "tol": tol,
                         }
                     )
-                    with quiet(ConvergenceWarning, StrandedExampleWarning, RegionMismatchWarning):
-                        est.fit(X, y, gram=data)
-                    status = est.decisions_["status"]
-                    W_star = data._reference(est._fitted_model(), y, dual_coef=False).weights
+                    W_star = data._reference(_model_of(est), y, dual_coef=False).weights
+                    if lr == 0:  # the limit of small steps: exact gradient flow
+                        flow = gradient_flow(X, y, estimator=est)
+                        W, n_iter, status = flow.hidden_weights, 0, "flow"
+                        P = X @ W.T
+                    else:
+                        with quiet(
+                            ConvergenceWarning, StrandedExampleWarning, RegionMismatchWarning
+                        ):
+                            est.fit(X, y, gram=data)
+                        W, n_iter, status = (
+                            est.hidden_weights_,
+                            est.n_iter_,
+                            est.decisions_["status"],
+                        )
+                        P = None
+                    region = label_sign_region(_model_of(est), y)
+                    same = est.pattern_matches_reference_ if P is None else _within(P, region)
                     records.append(
                         {
                             "negative_slope": float(slope),
                             "learning_rate": float(lr),
                             "n_neurons": m,
                             "seed": int(seed),
-                            "relative_gap": float(est.min_norm_gap_),
-                            "distance": float(est.min_norm_distance_),
+                            "relative_gap": relative_distance(W, W_star),
+                            "distance": distance(W, W_star),
                             "reference_norm": float(np.linalg.norm(W_star)),
-                            "n_iter": int(est.n_iter_),
-                            "converged": status in ("converged", "floor"),
-                            "same_region": bool(est.pattern_matches_reference_),
+                            "n_iter": int(n_iter),
+                            "converged": status in ("converged", "floor", "flow"),
+                            "same_region": bool(same),
                             "status": status,
                         }
                     )

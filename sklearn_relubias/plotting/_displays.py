@@ -443,7 +443,9 @@ class ActivationDisplay:
             med = [r[f"{key}_median"] if key else r["reference_norm_median"] for r in sel]
             curves.append(
                 {
-                    "label": f"learning_rate={lr:g}" if key else "||W*|| (median)",
+                    "label": (f"learning_rate={lr:g}" if lr > 0 else "exact gradient flow")
+                    if key
+                    else "||W*|| (median)",
                     "x": np.array([r["negative_slope"] for r in sel]),
                     "median": np.array(med),
                     "low": np.array([r["gap_q10"] if key else np.nan for r in sel]),
