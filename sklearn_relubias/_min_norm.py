@@ -15,7 +15,7 @@ from ._linalg import blas_threads_for
 from ._plan import FitPlan
 from ._reference._region import check_region
 from .exceptions import RegionMismatchWarning, warn
-from .utils._sklearn_compat import Interval, _fit_context
+from .utils._sklearn_compat import Interval, StrOptions, _fit_context
 
 
 class MinNormReLURegressor(_BaseReLURegressor):
@@ -56,10 +56,16 @@ class MinNormReLURegressor(_BaseReLURegressor):
         ``X w = sigma^{-1}(y / a)``.
     negative_slope : float in [0, 1], default=0.01
         The leaky ReLU's slope for ``z < 0``. Unused by the other activations.
-    region : array-like of shape (n_samples, n_neurons), dtype bool, default=None
+    region : 'global' or array-like of shape (n_samples, n_neurons), dtype bool, \
+            default=None
         The activation region the interpolant is sought in: True where
         ``<w_j, x_i> >= 0`` is asked, False where ``<= 0``. None: the
-        label-sign region (``>= 0`` exactly where ``a_j y_i > 0``). Pass
+        label-sign region (``>= 0`` exactly where ``a_j y_i > 0``).
+        ``'global'``: the minimum-norm interpolant over all regions, by
+        exact enumeration (small problems: refused above 4096 candidate
+        regions, about 12 examples for the +/- ReLU pair; at ``d >> n`` it
+        is the label-sign one, at ``d/n <= 2`` it can be much smaller; see
+        :func:`~sklearn_relubias.metrics.global_min_norm_reference`). Pass
         e.g. ``ShallowReLURegressor(...).fit(X, y).activation_pattern_`` for
         the minimum-norm interpolant of gradient descent's own final region
         (see :func:`~sklearn_relubias.metrics.reference_gaps`). Tied to the
@@ -200,7 +206,7 @@ class MinNormReLURegressor(_BaseReLURegressor):
     _parameter_constraints: dict = {
         **_BaseReLURegressor._parameter_constraints,
         "tol": [Interval(Real, np.finfo(np.float64).eps, 1, closed="left")],
-        "region": [None, "array-like"],
+        "region": [None, StrOptions({"global"}), "array-like"],
     }
 
     def __init__(
@@ -224,8 +230,8 @@ class MinNormReLURegressor(_BaseReLURegressor):
         self.tol = tol
 
     def _checked_region(self, data):
-        if self.region is None:
-            return None
+        if self.region is None or (isinstance(self.region, str) and self.region == "global"):
+            return self.region
         return check_region(self.region, data.X.shape[0], data.model.n_neurons)
 
     @restore_on_error

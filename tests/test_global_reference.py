@@ -108,3 +108,21 @@ def test_reference_gaps_reports_the_global_reference_for_small_problems():
         relative_distance(est.hidden_weights_, fit.weights), rel=1e-12
     )
     assert gaps["global"]["interpolates"] and gaps["global"]["kkt"] < 1e-10
+
+
+def test_min_norm_regressor_takes_the_global_region():
+    from sklearn_relubias import MinNormReLURegressor
+
+    rng = np.random.default_rng(5)
+    X, y = rng.standard_normal((6, 6)), rng.choice([-1.0, 1.0], 6)
+    est = MinNormReLURegressor(region="global").fit(X, y)
+    fit, _ = global_min_norm_reference(X, y, np.array([1.0, -1.0]))
+    np.testing.assert_allclose(est.hidden_weights_, fit.weights, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(est.predict(X), y, rtol=0, atol=1e-10)
+    assert est.interpolates_ and est.kkt_residual_ < 1e-10
+    # zero-weight rows are not fitted, by the global program either
+    w = np.ones(6)
+    w[0] = 0.0
+    weighted = MinNormReLURegressor(region="global").fit(X, y, sample_weight=w)
+    sub, _ = global_min_norm_reference(X[1:], y[1:], np.array([1.0, -1.0]))
+    np.testing.assert_allclose(weighted.hidden_weights_, sub.weights, rtol=0, atol=1e-10)

@@ -19,7 +19,7 @@ the estimators reach it through the fit plan, the experiments through
 import numpy as np
 
 from .._memory import MemoryPlan
-from . import _label_sign, _least_squares, _region
+from . import _global, _label_sign, _least_squares, _region
 from ._common import MinNormFit, plan
 
 #: The programs, by :attr:`~sklearn_relubias._model.Activation.reference`.
@@ -39,10 +39,12 @@ def solve(model, X, y, *, region=None, init=None, memory=None, **kwargs):
         Inputs (None: only ``gram`` is known, and no weights are returned).
     y : ndarray of shape (n_samples,)
         Targets, float64.
-    region : ndarray of shape (n_samples, n_neurons), dtype bool, default=None
+    region : ndarray of shape (n_samples, n_neurons), dtype bool, or 'global', default=None
         Solve the region program (``_region``) within this activation
         region (True: pre-activation ``>= 0``) instead of the model's own
-        program; not for the linear activation, which has no regions.
+        program, or (``'global'``) the smallest over all regions
+        (``_global``, small problems); not for the linear activation, which
+        has no regions.
     init : ndarray of shape (n_neurons, n_features), default=None
         A start ``W0``: the init-relative region program (``min ||W - W0||``
         within ``region``, the label-sign region when None); not for the
@@ -69,5 +71,14 @@ def solve(model, X, y, *, region=None, init=None, memory=None, **kwargs):
                 "region and init have no meaning for activation='linear' (no regions; "
                 "from a start its reference is the NTK point); use region=None, init=None."
             )
+        if isinstance(region, str):  # 'global': every region, the smallest interpolant
+            fit, _ = _global.solve(model, X, y, **kwargs)
+            if fit.weights is None and fit.dual_coef is None:
+                raise ValueError(
+                    "No activation region admits an interpolant, so there is no global "
+                    "minimum-norm interpolant; use region=None for the label-sign reference "
+                    "(or its surrogate)."
+                )
+            return fit
         return _region.solve(model, X, y, region=region, init=init, memory=memory, **kwargs)
     return PROGRAMS[model.activation.reference].solve(model, X, y, memory=memory, **kwargs)

@@ -65,7 +65,9 @@ def count_regions(model, y):
     return count
 
 
-def solve(model, X, y, *, gram=None, tol=1e-12, max_regions=GLOBAL_MAX_REGIONS, **_):
+def solve(
+    model, X, y, *, gram=None, tol=1e-12, max_regions=GLOBAL_MAX_REGIONS, sample_weight=None, **_
+):
     """Global minimum-norm interpolant of ``model`` on ``(X, y)`` by enumerating regions.
 
     Returns
@@ -79,6 +81,19 @@ def solve(model, X, y, *, gram=None, tol=1e-12, max_regions=GLOBAL_MAX_REGIONS, 
         Regions searched.
     """
     y = np.asarray(y, dtype=np.float64)
+    if sample_weight is not None and not np.all(sample_weight > 0):  # rows not fitted
+        keep = np.flatnonzero(sample_weight > 0)
+        K_keep = None if gram is None else gram[np.ix_(keep, keep)]
+        X_keep = None if X is None else X[keep]
+        fit, n_regions = solve(
+            model, X_keep, y[keep], gram=K_keep, tol=tol, max_regions=max_regions
+        )
+        if fit.dual_coef is not None:
+            beta = np.zeros((y.shape[0], model.n_neurons))
+            active = np.zeros((y.shape[0], model.n_neurons), dtype=bool)
+            beta[keep], active[keep] = fit.dual_coef, fit.active
+            fit = fit._replace(dual_coef=beta, active=active)
+        return fit, n_regions
     n_regions = count_regions(model, y)
     if n_regions > max_regions:
         raise ValueError(
