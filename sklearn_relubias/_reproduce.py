@@ -357,7 +357,8 @@ def _activation_table(result):
     lines = [head, "-" * len(head)]
     for r in result.summary():
         lines.append(
-            f"{r['n_neurons']:>2} {r['negative_slope']:>6g} {r['learning_rate']:>6g} "
+            f"{r['n_neurons']:>2} {r['negative_slope']:>6g} "
+            f"{(format(r['learning_rate'], 'g') if r['learning_rate'] else 'flow'):>6} "
             f"{r['gap_median']:>10.2e} [{r['gap_q10']:.2e}, {r['gap_q90']:.2e}] "
             f"{r['reference_norm_median']:>11.3g} {r['converged']:>8.0%} "
             f"{r['same_region']:>10.0%}"

@@ -62,7 +62,9 @@ def test_gradient_descent_tends_to_the_flow_at_first_order(params):
     """||W_gd(lr) - W_flow|| is proportional to lr: a tenth at lr 1e-4 of its value at 1e-3."""
     rng = np.random.default_rng(5)
     X, y = rng.standard_normal((10, 200)), rng.standard_normal(10)
-    res = gradient_flow(X, y, estimator=paper(**params))
+    with warnings.catch_warnings():  # some of these runs strand an example: compared as they are
+        warnings.simplefilter("ignore", StrandedExampleWarning)
+        res = gradient_flow(X, y, estimator=paper(**params))
     assert len(res.events) >= 2  # the run has events, not a single linear phase
     dist = []
     for lr in (1e-3, 1e-4):
@@ -79,3 +81,18 @@ def test_flow_refuses_singular_gram_and_bad_targets():
         gradient_flow(rng.standard_normal((10, 5)), rng.standard_normal(10))
     with pytest.raises(ValueError, match="finite targets"):
         gradient_flow(rng.standard_normal((3, 5)), [1.0, np.nan, 0.0])
+
+
+def test_flow_reports_a_stranded_example():
+    """The +/- pair on this draw strands example 9, in the flow as in gradient descent."""
+    rng = np.random.default_rng(5)
+    X, y = rng.standard_normal((10, 200)), rng.standard_normal(10)
+    with pytest.warns(StrandedExampleWarning, match="Gradient flow stopped with 1 example"):
+        res = gradient_flow(X, y)
+    assert res.loss > 1e-4
+    assert not np.any(res.activation_pattern & res.sliding)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gd = paper(learning_rate=1e-3, max_iter=2_000_000, tol=1e-12).fit(X, y)
+    np.testing.assert_array_equal(res.stranded_indices, gd.stranded_indices_)
+    assert res.loss == pytest.approx(gd.loss_curve_[-1], rel=1e-2)

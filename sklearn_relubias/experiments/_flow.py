@@ -41,6 +41,7 @@ from .._linalg import gram, pre_activations
 from .._metrics import distance, min_norm_reference, relative_distance
 from .._model import Model, append_constant
 from .._shallow import PAPER_MODEL, ShallowReLURegressor
+from ..exceptions import StrandedExampleWarning, warn
 
 #: Ratio of consecutive times of the event-search grid.
 GRID_RATIO = 1.02
@@ -62,9 +63,13 @@ class GradientFlowResult:
         ``W(inf) = W0 + dual_coef.T @ X``.
     init_hidden_weights : ndarray of shape (n_neurons, n_features)
     activation_pattern : ndarray of shape (n_samples, n_neurons), dtype bool
-        Pairs strictly above the kink at the end.
+        Pairs strictly above the kink at the end (not sliding).
     sliding : ndarray of shape (n_samples, n_neurons), dtype bool
         Pairs held on the kink at the end.
+    stranded_indices : ndarray of int
+        Examples no neuron that could fit them is active on at the end: the
+        flow stopped above the global minimum of the loss (with a
+        ``StrandedExampleWarning``), as gradient descent does on them.
     events : list of tuple
         ``(time, example, neuron, kind)`` with kind ``'kink'`` (a
         pre-activation reached 0) or ``'leave'`` (a sliding pair left the
@@ -78,12 +83,13 @@ class GradientFlowResult:
         interpolant (the estimators' ``min_norm_gap_``).
     """
 
-    hidden_weights: np.ndarray
-    dual_coef: np.ndarray
-    init_hidden_weights: np.ndarray
-    activation_pattern: np.ndarray
-    sliding: np.ndarray
-    events: list = field(default_factory=list)
+    hidden_weights: np.ndarray = field(repr=False)
+    dual_coef: np.ndarray = field(repr=False)
+    init_hidden_weights: np.ndarray = field(repr=False)
+    activation_pattern: np.ndarray = field(repr=False)
+    sliding: np.ndarray = field(repr=False)
+    stranded_indices: np.ndarray = field(repr=False)
+    events: list = field(default_factory=list, repr=False)
     loss: float = np.nan
     final_time: float = 0.0
     min_norm_gap: float = np.nan
@@ -107,7 +113,8 @@ def gradient_flow(X, y, *, estimator=None, max_events=MAX_EVENTS):
     y : ndarray of shape (n_samples,)
         Targets.
     estimator : ShallowReLURegressor, default=None
-        Unfitted; supplies the model and the start (``n_neurons``,
+        Only its parameters are read (fitted or not); they give the model
+        and the start (``n_neurons``,
         ``output_weights``, ``activation``, ``negative_slope``, ``init``,
         ``init_scale``, ``random_state``, ``fit_intercept``, ``hidden_bias``:
         with ``c > 0`` the flow runs on ``[X, c 1]`` and the weights' last
@@ -148,7 +155,17 @@ def gradient_flow(X, y, *, estimator=None, max_events=MAX_EVENTS):
     flow = _Flow(K, y, model, pre_activations(X, W0))
     C, events = flow.run(max_events)
     W = W0 + C.T @ X
-    P = pre_activations(X, W)
+    sliding = flow.mode == _KINK
+    active = (pre_activations(X, W) > 0) & ~sliding
+    stranded = model.stranded_examples(y, active | sliding)
+    loss = float(model.training_loss(X, y, W))
+    if stranded.size and loss > 1e-20 * max(float(np.mean(y**2)), 1e-300):
+        warn(
+            f"Gradient flow stopped with {stranded.size} example(s) (e.g. index {stranded[0]}) "
+            "inactive for every neuron that could fit them, at training loss "
+            f"{loss:.3g}: a stationary point above the global minimum (stranded_indices).",
+            StrandedExampleWarning,
+        )
     ref = min_norm_reference(
         X, y, model.output_weights, activation=est.activation, negative_slope=est.negative_slope
     )
@@ -156,10 +173,11 @@ def gradient_flow(X, y, *, estimator=None, max_events=MAX_EVENTS):
         hidden_weights=W,
         dual_coef=C,
         init_hidden_weights=W0,
-        activation_pattern=P > 0,
-        sliding=flow.mode == _KINK,
+        activation_pattern=active,
+        sliding=sliding,
+        stranded_indices=stranded,
         events=events,
-        loss=float(model.training_loss(X, y, W)),
+        loss=loss,
         final_time=events[-1][0] if events else 0.0,
         min_norm_gap=relative_distance(W, ref.weights),
         min_norm_distance=distance(W, ref.weights),
