@@ -96,3 +96,33 @@ def test_flow_reports_a_stranded_example():
         gd = paper(learning_rate=1e-3, max_iter=2_000_000, tol=1e-12).fit(X, y)
     np.testing.assert_array_equal(res.stranded_indices, gd.stranded_indices_)
     assert res.loss == pytest.approx(gd.loss_curve_[-1], rel=1e-2)
+
+
+@pytest.mark.parametrize("n, d, seed", [(8, 30, 0), (10, 200, 3)])
+def test_flow_starts_where_gradient_descents_first_step_goes(n, d, seed):
+    """Draws where sign(K y) differs from sign(y): the first step, not the kink's QP, decides."""
+    rng = np.random.default_rng(seed)
+    X, y = rng.standard_normal((n, d)), rng.standard_normal(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (ConvergenceWarning, StrandedExampleWarning))
+        res = gradient_flow(X, y)
+        dist = [
+            relative(
+                paper(learning_rate=lr, max_iter=10**6, tol=1e-12).fit(X, y).hidden_weights_,
+                res.hidden_weights,
+            )
+            for lr in (1e-2, 1e-3)
+        ]
+    assert dist[1] < 0.15 * dist[0]
+
+
+def test_flow_does_not_depend_on_the_scale_of_x():
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((8, 30)), rng.standard_normal(8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StrandedExampleWarning)
+        W = gradient_flow(X, y).hidden_weights
+        W_big = gradient_flow(X * 1e6, y).hidden_weights
+    assert relative(W_big * 1e6, W) < 1e-10
+    with pytest.raises(ValueError, match="non-singular X X"):
+        gradient_flow(np.vstack([X, X[:1]]), np.append(y, 0.0))

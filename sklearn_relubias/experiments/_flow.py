@@ -137,6 +137,9 @@ def gradient_flow(X, y, *, estimator=None, max_events=MAX_EVENTS):
     True
     """
     est = ShallowReLURegressor(**PAPER_MODEL) if estimator is None else estimator
+    if not isinstance(est, ShallowReLURegressor):
+        raise TypeError(f"estimator must be a ShallowReLURegressor, got {type(est).__name__}.")
+    est._validate_params()
     X = check_array(X, dtype=np.float64)
     y = column_or_1d(y).astype(np.float64)
     if y.shape[0] != X.shape[0] or not np.all(np.isfinite(y)):
@@ -152,6 +155,12 @@ def gradient_flow(X, y, *, estimator=None, max_events=MAX_EVENTS):
     model = Model.from_params(est.activation, est.output_weights, est.n_neurons, est.negative_slope)
     W0 = est._initial_weights(model.n_neurons, d)
     K = gram(X)
+    lam = np.linalg.eigvalsh(K)
+    if lam[0] <= n * np.finfo(float).eps * 100 * lam[-1]:
+        raise ValueError(
+            "gradient_flow needs a non-singular X X^T; its rows are (numerically) dependent "
+            f"(eigenvalues {lam[0]:.3g} .. {lam[-1]:.3g}): drop duplicate or dependent rows."
+        )
     flow = _Flow(K, y, model, pre_activations(X, W0))
     C, events = flow.run(max_events)
     W = W0 + C.T @ X
@@ -195,6 +204,7 @@ class _Flow:
         self.C = np.zeros_like(P0)
         self.scale = max(np.max(np.abs(y), initial=0.0), np.max(np.abs(P0), initial=0.0), 1e-300)
         self.tol = 1e-11 * self.scale
+        self.ftol = self.tol * np.max(np.diag(K)) / self.n  # fields: rates of p
         self.mode = np.where(P0 > self.tol, _ABOVE, np.where(P0 < -self.tol, _BELOW, _KINK))
         self.P[self.mode == _KINK] = 0.0
 
@@ -256,7 +266,7 @@ class _Flow:
             lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
             h = _box_qp(L, q, lo, hi)
             f = q - M @ h  # dp/dt of each pair on the kink
-            flip = push & (((side == 1.0) & (f < -self.tol)) | ((side != 1.0) & (f > self.tol)))
+            flip = push & (((side == 1.0) & (f < -self.ftol)) | ((side != 1.0) & (f > self.ftol)))
             if not flip.any():
                 break
             side[flip] = np.where(side[flip] == 1.0, alpha, 1.0)
@@ -269,22 +279,50 @@ class _Flow:
         at_lo = ~degenerate & (h <= lo + 1e-9 * width)
         at_hi = ~degenerate & (h >= hi - 1e-9 * width)
         modes = np.full(Z.size, _KINK)
-        modes[(f > self.tol) | (at_hi & (f >= -self.tol))] = _ABOVE
-        modes[(f < -self.tol) | (at_lo & (f <= self.tol))] = _BELOW
+        modes[(f > self.ftol) | (at_hi & (f >= -self.ftol))] = _ABOVE
+        modes[(f < -self.ftol) | (at_lo & (f <= self.ftol))] = _BELOW
         modes[push] = np.where(side[push] == 1.0, _ABOVE, _BELOW)
         # A pair with no multiplier to choose (r_i = 0) and no field: the side of the field
         # with sigma'(0) = 1 on the kink, where gradient descent's next step takes it.
-        tie = degenerate & ~push & (np.abs(f) <= self.tol)
+        tie = degenerate & ~push & (np.abs(f) <= self.ftol)
         if tie.any():
             f_one = q - M @ ar
-            modes[tie & (f_one > self.tol)] = _ABOVE
-            modes[tie & (f_one < -self.tol)] = _BELOW
+            modes[tie & (f_one > self.ftol)] = _ABOVE
+            modes[tie & (f_one < -self.ftol)] = _BELOW
         return modes
 
     # -- one segment ---------------------------------------------------------
+    def first_step(self):
+        """Send the pairs that start on the kink where gradient descent's first step does.
+
+        Its first step has ``sigma'(0) = 1`` on every pair, so each moves along
+        that field, whatever the later steps do: that field's sign decides the
+        side. A pair whose field on that side then points back into the kink
+        returns to it and is assigned with the others there (Filippov).
+        """
+        Z = self.mode == _KINK
+        if not Z.any():
+            return
+        r = self.residual()
+        theta = np.where(Z, 1.0, self.theta())
+        f = -(self.a / self.n) * (self.K @ (theta * r[:, None]))
+        self.mode[Z & (f > self.ftol)] = _ABOVE
+        self.mode[Z & (f < -self.ftol)] = _BELOW
+        for _ in range(Z.sum() + 1):
+            theta = self.theta()
+            f = -(self.a / self.n) * (self.K @ (theta * r[:, None]))
+            back = Z & (
+                ((self.mode == _ABOVE) & (f < -self.ftol))
+                | ((self.mode == _BELOW) & (f > self.ftol))
+            )
+            if not back.any():
+                break
+            self.mode[back] = _KINK
+        self.assign_kink()
+
     def run(self, max_events):
         events = []
-        self.assign_kink()
+        self.first_step()
         for _ in range(max_events):
             T, B, H = self._maps()
             lam, V = np.linalg.eigh(H)
