@@ -10,8 +10,11 @@ below 1e-10), the number of events, and the fitted power law of the median
 in d/n with a bootstrap interval. The control W = 0 has relative gap 1.
 """
 
+import warnings
+
 import numpy as np
 
+from sklearn_relubias.exceptions import StrandedExampleWarning
 from sklearn_relubias.experiments import gradient_flow
 
 N, SEEDS, RATIOS = 20, range(4000, 4020), (2, 5, 10, 20, 50, 100, 200)
@@ -24,22 +27,25 @@ def interval(values, stat=np.median, n_boot=2000):
 
 
 floors = {}
-print("| d/n | median floor [95% CI] | max | at W* (< 1e-10) | median events |")
-print("|---|---|---|---|---|")
+print("| d/n | median floor [95% CI] | max | at W* (< 1e-10) | stranded | median events |")
+print("|---|---|---|---|---|---|")
 for ratio in RATIOS:
-    gaps, events = [], []
+    gaps, events, stranded = [], [], 0
     for seed in SEEDS:
         rng = np.random.default_rng(seed)
         X = rng.standard_normal((N, N * ratio))
         y = rng.choice([-1.0, 1.0], N)
-        res = gradient_flow(X, y)
+        with warnings.catch_warnings():  # counted in the 'stranded' column
+            warnings.simplefilter("ignore", StrandedExampleWarning)
+            res = gradient_flow(X, y)
+        stranded += res.stranded_indices.size > 0
         gaps.append(res.min_norm_gap)
         events.append(len(res.events))
     g = floors[ratio] = np.array(gaps)
     lo, hi = interval(g)
     print(
         f"| {ratio} | {np.median(g):.2e} [{lo:.1e}, {hi:.1e}] | {g.max():.2e} | "
-        f"{np.sum(g < 1e-10)}/{g.size} | {np.median(events):.0f} |"
+        f"{np.sum(g < 1e-10)}/{g.size} | {stranded}/{g.size} | {np.median(events):.0f} |"
     )
 
 # power law of the median in d/n, over the ratios where the median is positive

@@ -98,9 +98,10 @@ def test_flow_reports_a_stranded_example():
     assert res.loss == pytest.approx(gd.loss_curve_[-1], rel=1e-2)
 
 
-@pytest.mark.parametrize("n, d, seed", [(8, 30, 0), (10, 200, 3)])
+@pytest.mark.parametrize("n, d, seed", [(8, 30, 0), (10, 200, 3), (5, 8, 2)])
 def test_flow_starts_where_gradient_descents_first_step_goes(n, d, seed):
-    """Draws where sign(K y) differs from sign(y): the first step, not the kink's QP, decides."""
+    """Draws where sign(K y) differs from sign(y), and one where the + neuron dies in the
+    first steps: gradient descent's first-step map, not the kink's QP alone, decides."""
     rng = np.random.default_rng(seed)
     X, y = rng.standard_normal((n, d)), rng.standard_normal(n)
     with warnings.catch_warnings():
@@ -114,6 +115,7 @@ def test_flow_starts_where_gradient_descents_first_step_goes(n, d, seed):
             for lr in (1e-2, 1e-3)
         ]
     assert dist[1] < 0.15 * dist[0]
+    assert res.certificate < 1e-10  # its end point is a rest point of the flow
 
 
 def test_flow_does_not_depend_on_the_scale_of_x():

@@ -28,7 +28,8 @@ when both do, the ``sigma'(0) = 1`` convention).
 Events are located on a geometric time grid (ratio :data:`GRID_RATIO`) and
 then to rounding by Brent's method; two crossings of one pre-activation
 within one grid interval would be missed (a sum of exponentials touching the
-kink), which the final certificate would show as a pair off its side.
+kink); the end point's certificate (its rest conditions, measured on the
+weights) would show it as a pair off its side or a remaining velocity.
 """
 
 from dataclasses import dataclass, field
@@ -45,6 +46,11 @@ from ..exceptions import StrandedExampleWarning, warn
 
 #: Ratio of consecutive times of the event-search grid.
 GRID_RATIO = 1.02
+#: Steps of gradient descent's first-step map (in units of the step) that decide
+#: which pairs leave a kink they start on (:meth:`_Flow.first_steps`).
+TRANSIENT_STEPS = 400
+#: gradient_flow warns when its end point's certificate exceeds this.
+CERTIFICATE_TOL = 1e-6
 #: Events a flow may have before it is declared non-terminating.
 MAX_EVENTS = 20_000
 
@@ -70,6 +76,14 @@ class GradientFlowResult:
         Examples no neuron that could fit them is active on at the end: the
         flow stopped above the global minimum of the loss (with a
         ``StrandedExampleWarning``), as gradient descent does on them.
+    certificate : float
+        Largest violation of the rest conditions at the end point, with the
+        pre-activations recomputed from the weights: every pair on its
+        side (on the kink when sliding), every sliding multiplier in
+        ``[alpha, 1]``, and no velocity (``||dW/dt||`` relative to
+        ``max|a| ||X^T y|| / n``). Rounding level (about 1e-12) when the
+        end point is a rest point of the flow; a warning above 1e-6 (a
+        missed event).
     events : list of tuple
         ``(time, example, neuron, kind)`` with kind ``'kink'`` (a
         pre-activation reached 0) or ``'leave'`` (a sliding pair left the
@@ -89,6 +103,7 @@ class GradientFlowResult:
     activation_pattern: np.ndarray = field(repr=False)
     sliding: np.ndarray = field(repr=False)
     stranded_indices: np.ndarray = field(repr=False)
+    certificate: float = np.nan
     events: list = field(default_factory=list, repr=False)
     loss: float = np.nan
     final_time: float = 0.0
@@ -164,6 +179,15 @@ def gradient_flow(X, y, *, estimator=None, max_events=MAX_EVENTS):
     flow = _Flow(K, y, model, pre_activations(X, W0))
     C, events = flow.run(max_events)
     W = W0 + C.T @ X
+    certificate = flow.certificate(pre_activations(X, W))
+    if certificate > CERTIFICATE_TOL:
+        warn(
+            f"gradient_flow's end point violates the flow's rest conditions by {certificate:.2g} "
+            "(a pair off its side, a sliding multiplier outside [alpha, 1] or a velocity): "
+            "an event was probably missed; check it against gradient descent at small "
+            "learning rates.",
+            UserWarning,
+        )
     sliding = flow.mode == _KINK
     active = (pre_activations(X, W) > 0) & ~sliding
     stranded = model.stranded_examples(y, active | sliding)
@@ -185,6 +209,7 @@ def gradient_flow(X, y, *, estimator=None, max_events=MAX_EVENTS):
         activation_pattern=active,
         sliding=sliding,
         stranded_indices=stranded,
+        certificate=certificate,
         events=events,
         loss=loss,
         final_time=events[-1][0] if events else 0.0,
@@ -255,21 +280,20 @@ class _Flow:
         q = -(a / n) * (K[np.ix_(Z, N)] @ (theta[N] * r[N]))
         ar = a * r[Z]
         push = ar < 0  # the pair's own term pushes away from the kink
-        side = np.where(push, 1.0, np.nan)  # pushing pairs: theta fixed (start above)
+        above = push.copy()  # pushing pairs: theta fixed, 1 (above) to start
         M = K[np.ix_(Z, Z)] / n
         L = np.linalg.cholesky(M)
         for _ in range(2 * Z.size + 2):
-            fixed = ~np.isnan(side)
-            h_fixed = np.where(side == 1.0, ar, alpha * ar)
+            h_fixed = np.where(above, ar, alpha * ar)
             lo, hi = alpha * ar, ar.copy()
-            lo[fixed], hi[fixed] = h_fixed[fixed], h_fixed[fixed]
+            lo[push], hi[push] = h_fixed[push], h_fixed[push]
             lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
             h = _box_qp(L, q, lo, hi)
             f = q - M @ h  # dp/dt of each pair on the kink
-            flip = push & (((side == 1.0) & (f < -self.ftol)) | ((side != 1.0) & (f > self.ftol)))
+            flip = push & ((above & (f < -self.ftol)) | (~above & (f > self.ftol)))
             if not flip.any():
                 break
-            side[flip] = np.where(side[flip] == 1.0, alpha, 1.0)
+            above[flip] = ~above[flip]
         # Off the kink where the field says so. A multiplier at a bound of its box with a
         # vanishing field (a neuron resting at 0, say) takes that bound's side, as gradient
         # descent does (its iterates sit strictly on one side); only an interior multiplier
@@ -281,7 +305,7 @@ class _Flow:
         modes = np.full(Z.size, _KINK)
         modes[(f > self.ftol) | (at_hi & (f >= -self.ftol))] = _ABOVE
         modes[(f < -self.ftol) | (at_lo & (f <= self.ftol))] = _BELOW
-        modes[push] = np.where(side[push] == 1.0, _ABOVE, _BELOW)
+        modes[push] = np.where(above[push], _ABOVE, _BELOW)
         # A pair with no multiplier to choose (r_i = 0) and no field: the side of the field
         # with sigma'(0) = 1 on the kink, where gradient descent's next step takes it.
         tie = degenerate & ~push & (np.abs(f) <= self.ftol)
@@ -291,38 +315,69 @@ class _Flow:
             modes[tie & (f_one < -self.ftol)] = _BELOW
         return modes
 
-    # -- one segment ---------------------------------------------------------
-    def first_step(self):
-        """Send the pairs that start on the kink where gradient descent's first step does.
+    def certificate(self, P):
+        """Largest violation of the flow's rest conditions at pre-activations ``P`` (from W).
 
-        Its first step has ``sigma'(0) = 1`` on every pair, so each moves along
-        that field, whatever the later steps do: that field's sign decides the
-        side. A pair whose field on that side then points back into the kink
-        returns to it and is assigned with the others there (Filippov).
+        Each pair on its mode's side (on the kink when sliding), each sliding
+        multiplier ``theta = g / r`` within ``[alpha, 1]``, and no velocity:
+        ``||dW/dt||`` relative to the first velocity's scale ``max|a| ||X^T y|| / n``.
+        """
+        self.P = P
+        T, _, _ = self._maps()
+        r = self.residual()
+        tiny = np.finfo(float).tiny
+        scale = max(np.max(np.abs(P), initial=0.0), np.max(np.abs(self.y), initial=0.0), tiny)
+        wrong = np.where(self.mode == _ABOVE, -P, np.where(self.mode == _BELOW, P, np.abs(P)))
+        parts = [np.max(np.maximum(wrong, 0.0), initial=0.0) / scale]
+        y_scale = np.sqrt(max(self.y @ self.K @ self.y, tiny)) * np.max(np.abs(self.a)) / self.n
+        velocity = 0.0
+        for j in range(self.a.shape[0]):
+            g = T[j] @ r
+            velocity += (self.a[j] / self.n) ** 2 * max(g @ self.K @ g, 0.0)
+            kink = self.mode[:, j] == _KINK
+            h, ar = self.a[j] * g[kink], self.a[j] * r[kink]
+            slack = np.minimum(h - self.alpha * ar, ar - h)
+            parts.append(np.max(np.maximum(-slack, 0.0), initial=0.0) / scale)
+        parts.append(np.sqrt(velocity) / y_scale)
+        return float(max(parts))
+
+    # -- one segment ---------------------------------------------------------
+    def first_steps(self):
+        """Send the pairs that start on the kink where gradient descent's first steps do.
+
+        From the kink, gradient descent's first steps are of the size of the
+        step ``eta`` and leave the residual ``r`` unchanged to first order:
+        in units of ``eta``, ``u = P / eta`` follows the map
+        ``u <- u - (1/n) a_j K (theta(u) * r)`` with ``theta = 1`` for
+        ``u >= 0`` (``sigma'(0) = 1``), the same for every learning rate.
+        :data:`TRANSIENT_STEPS` steps of it (``O(n^2 m)`` each) decide each
+        pair's side: the one it keeps through the second half of them
+        (moving away, or resting below, as a neuron that died does); the
+        pairs that keep crossing slide, and are assigned with Filippov's
+        rule (:meth:`assign_kink`).
         """
         Z = self.mode == _KINK
         if not Z.any():
             return
         r = self.residual()
-        theta = np.where(Z, 1.0, self.theta())
-        f = -(self.a / self.n) * (self.K @ (theta * r[:, None]))
-        self.mode[Z & (f > self.ftol)] = _ABOVE
-        self.mode[Z & (f < -self.ftol)] = _BELOW
-        for _ in range(Z.sum() + 1):
-            theta = self.theta()
-            f = -(self.a / self.n) * (self.K @ (theta * r[:, None]))
-            back = Z & (
-                ((self.mode == _ABOVE) & (f < -self.ftol))
-                | ((self.mode == _BELOW) & (f > self.ftol))
-            )
-            if not back.any():
-                break
-            self.mode[back] = _KINK
-        self.assign_kink()
+        theta_off = self.theta()
+        u = np.zeros_like(self.P)
+        crossed = np.zeros(u.shape, dtype=bool)  # changed side in the second half
+        for k in range(TRANSIENT_STEPS):
+            theta = np.where(Z, np.where(u >= 0, 1.0, self.alpha), theta_off)
+            u_new = np.where(Z, u - (self.a / self.n) * (self.K @ (theta * r[:, None])), 0.0)
+            if k >= TRANSIENT_STEPS // 2:
+                crossed |= (u_new >= 0) != (u >= 0)
+            u = u_new
+        # a side kept through the second half (moving away, or resting below: a dead
+        # neuron) is that side; the pairs that kept crossing slide
+        self.mode[Z & ~crossed & (u >= 0)] = _ABOVE
+        self.mode[Z & ~crossed & (u < 0)] = _BELOW
+        self.assign_kink()  # the pairs left on the kink: sliding, or off by Filippov's rule
 
     def run(self, max_events):
         events = []
-        self.first_step()
+        self.first_steps()
         for _ in range(max_events):
             T, B, H = self._maps()
             lam, V = np.linalg.eigh(H)
