@@ -153,11 +153,15 @@ class _BaseReLURegressor(RegressorMixin, BaseEstimator):
         X_in, y = validate_data(
             self, X, y, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS, y_numeric=True, order="C"
         )
+        for name in ("hidden_bias", "negative_slope"):
+            if isinstance(getattr(self, name), bool | np.bool_):
+                raise ValueError(f"{name} must be a number, not the bool {getattr(self, name)}.")
         bias = constant_value(self.hidden_bias, X_in.dtype)
-        if not np.isfinite(bias):
+        if not np.isfinite(bias * bias * max(X_in.shape[0], 1)):  # K = X X^T + c^2 finite
             raise ValueError(
-                f"hidden_bias={self.hidden_bias} is not finite in X's dtype {X_in.dtype}; "
-                "use a finite hidden_bias (e.g. of the scale of X's entries)."
+                f"hidden_bias={self.hidden_bias} is not finite in X's dtype {X_in.dtype}, or so "
+                "large that the Gram matrix's c^2 n term overflows; use a hidden_bias of the "
+                "scale of X's entries."
             )
         X = append_constant(X_in, bias)
         y = np.asarray(y, dtype=np.float64)

@@ -50,7 +50,9 @@ def main(argv=None):
         help="the gap against the leaky ReLU's negative slope, from linear (1) to ReLU (0)",
     )
     act.add_argument(
-        "--quick", action="store_true", help="3 seeds, 5 slopes, learning rates 0.5 and 0.1"
+        "--quick",
+        action="store_true",
+        help="3 seeds, 5 slopes, learning rates 0.5 and 0.1 and the exact flow ('flow')",
     )
     act.add_argument("--out", default="relubias_results", help="output folder (CSV and PNG)")
     act.add_argument("--random-state", type=int, default=0, help="seed of the sweep")

@@ -161,6 +161,10 @@ def min_norm_reference(
     model = _model(a, activation, negative_slope)
     X, y, region = _data(X, y, region, model.n_neurons)
     init = None if init is None else _start(init, model, X)
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
     return _reference.solve(
         model,
         X,
@@ -223,17 +227,24 @@ def global_min_norm_reference(
     if model.negative_slope == 1.0:
         raise ValueError("activation='linear' has one region; use min_norm_reference.")
     X, y, _ = _data(X, y)
+    n = X.shape[0]
+    if gram_matrix is not None:
+        gram_matrix = np.asarray(gram_matrix, dtype=np.float64)
+        if gram_matrix.shape != (n, n) or not np.all(np.isfinite(gram_matrix)):
+            raise ValueError(f"gram_matrix must be the finite ({n}, {n}) matrix X X^T.")
     return _global.solve(model, X, y, gram=gram_matrix, max_regions=max_regions, tol=tol)
 
 
 def _start(W0, model, X):
     """Validate a start ``W0``: finite, of shape (n_neurons, n_features)."""
     W0 = np.asarray(W0, dtype=np.float64)
-    if W0.shape != (model.n_neurons, X.shape[1]) or not np.all(np.isfinite(W0)):
+    if W0.shape != (model.n_neurons, X.shape[1]):
         raise ValueError(
             f"W0 must be finite of shape (n_neurons, n_features) = "
             f"({model.n_neurons}, {X.shape[1]}); got {W0.shape}."
         )
+    if not np.all(np.isfinite(W0)):
+        raise ValueError("W0 must be finite; it holds NaN or infinite entries.")
     return W0
 
 

@@ -387,3 +387,14 @@ def test_reference_gaps_and_flow_of_a_biased_fit_are_those_of_the_augmented_prob
     f_b = gradient_flow(X, y, estimator=ShallowReLURegressor(**PAPER_MODEL, hidden_bias=c))
     f_p = gradient_flow(X_aug, y, estimator=ShallowReLURegressor(**PAPER_MODEL))
     np.testing.assert_allclose(f_b.hidden_weights, f_p.hidden_weights, rtol=0, atol=1e-12)
+
+
+def test_hidden_bias_refuses_bools_and_overflowing_scales():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((6, 10)), rng.standard_normal(6)
+    with pytest.raises(ValueError, match="hidden_bias must be a number, not the bool True"):
+        ShallowReLURegressor(hidden_bias=True).fit(X, y)
+    with pytest.raises(ValueError, match="negative_slope must be a number, not the bool"):
+        MinNormReLURegressor(activation="leaky_relu", negative_slope=True).fit(X, y)
+    with pytest.raises(ValueError, match="c\\^2 n term overflows"):
+        ShallowReLURegressor(hidden_bias=1e300, max_iter=10).fit(X, y)

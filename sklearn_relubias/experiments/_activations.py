@@ -153,7 +153,8 @@ def activation_sweep(
                     )
                     W_star = data._reference(_model_of(est), y, dual_coef=False).weights
                     if lr == 0:  # the limit of small steps: exact gradient flow
-                        flow = gradient_flow(X, y, estimator=est)
+                        with quiet(StrandedExampleWarning):  # 'same_region' records it
+                            flow = gradient_flow(X, y, estimator=est)
                         W, n_iter, status = flow.hidden_weights, 0, "flow"
                         P = X @ W.T
                     else:
