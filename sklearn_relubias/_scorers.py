@@ -68,7 +68,8 @@ def make_gap_scorer(attribute="min_norm_gap_", *, greater_is_better=None):
         :class:`~sklearn_relubias.MinNormReLURegressor` is the reference
         itself: gap, distance and stranded count 0, pattern agreement 1. The
         gap and distance are NaN when the fit did not compute its reference
-        (``compute_min_norm_gap=False``, or ``'auto'`` above 1000 examples).
+        (``compute_min_norm_gap=False``, or ``'auto'`` where ``n_samples >=
+        n_features`` or above 1000 examples: set it to True there).
     greater_is_better : bool, default=None
         None: False for the gap, the distance and the stranded count (the
         scorer returns their negatives, as scikit-learn's ``neg_*`` scorers
