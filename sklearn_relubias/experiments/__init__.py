@@ -2,6 +2,7 @@
 
 from .._metrics import active_least_squares_weights, label_sign_least_squares_weights
 from ._activations import ActivationSweepResult, activation_sweep
+from ._compare import SolutionComparison, compare_solutions, reference_estimator
 from ._flow import GradientFlowResult, gradient_flow
 from ._gap_sweep import GapSweepResult, gap_sweep
 from ._gram_sweep import gram_gap, gram_gap_sweep
@@ -25,8 +26,10 @@ __all__ = [
     "GapPrediction",
     "GapSweepResult",
     "GradientFlowResult",
+    "SolutionComparison",
     "active_least_squares_weights",
     "activation_sweep",
+    "compare_solutions",
     "critical_learning_rate",
     "gap_decomposition",
     "gap_sweep",
@@ -36,5 +39,6 @@ __all__ = [
     "gram_gap_sweep",
     "label_sign_least_squares_weights",
     "predict_gap",
+    "reference_estimator",
     "richardson_extrapolation",
 ]
