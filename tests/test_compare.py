@@ -4,7 +4,7 @@ from itertools import permutations
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -69,8 +69,10 @@ def test_fitted_solutions_are_taken_as_they_are_and_bad_input_is_refused():
     assert res.estimators["gd"] is est and np.isnan(res.records[0]["fit_time"])
     with pytest.raises(ValueError, match="solutions is empty"):
         compare_solutions({}, X, y)
-    with pytest.raises(TypeError, match="is not a regressor"):
+    with pytest.raises(TypeError, match="is a LogisticRegression; compare_solutions compares"):
         compare_solutions({"clf": LogisticRegression()}, X, y)
+    with pytest.raises(TypeError, match="is a Ridge"):
+        compare_solutions({"ridge": Ridge()}, X, y)
     with pytest.raises(ValueError, match="Unknown references"):
         compare_solutions({"gd": est}, X, y, references=("bogus",))
 

@@ -9,6 +9,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from .._base import _BaseReLURegressor
 from .._metrics import REFERENCES, _within, reference_gaps, relative_distance
 from .._metrics import distance as weight_distance
 from .._min_norm import MinNormReLURegressor
@@ -132,8 +133,13 @@ def compare_solutions(
     y = np.asarray(y, dtype=np.float64)
     fitted, times = {}, {}
     for name, est in solutions.items():
-        if not is_regressor(est):
-            raise TypeError(f"solutions[{name!r}] is not a regressor: {type(est).__name__}.")
+        last = est[-1] if isinstance(est, Pipeline) else est
+        if not is_regressor(est) or not isinstance(last, _BaseReLURegressor):
+            raise TypeError(
+                f"solutions[{name!r}] is a {type(last).__name__}; compare_solutions compares "
+                "ShallowReLURegressor and MinNormReLURegressor solutions (or Pipelines ending "
+                "in one), whose weights and references it reads."
+            )
         if _is_fitted(est):
             fitted[name], times[name] = est, np.nan
         else:
@@ -158,7 +164,7 @@ def compare_solutions(
         gaps = reference_gaps(est, X, y, references=tuple(references)) if is_gd else {}
         for r in references:
             record[f"gap_{r}"] = gaps[r]["relative_gap"] if r in gaps else np.nan
-        if not is_gd:  # a minimum-norm solution: its distance to the label-sign one
+        if not is_gd and "label_sign" in references:  # a minimum-norm solution
             record["gap_label_sign"] = _min_norm_gap(last, X_last, y)
         P = np.asarray(X_last @ last.hidden_weights_.T) + getattr(last, "hidden_biases_", 0.0)
         asked = np.outer(y - last.intercept_, last.output_weights_) > 0
