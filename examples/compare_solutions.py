@@ -1,10 +1,10 @@
 """Several implicit-bias solutions side by side, with ``compare_solutions``.
 
-Run: ``python examples/compare_solutions.py`` (about ten seconds). The
+Run: ``python examples/compare_solutions.py`` (10-40 s). The
 paper's data (Gaussian inputs, n = 20, d = 2000, +/-1 labels) and diabetes
 (standardised, 442 x 10; ``compute_min_norm_gap=True``): gradient descent at
-two learning rates from zero, from a random start with 16 neurons, and the
-minimum-norm reference, with the training loss, 5-fold test R^2, the gap to
+two learning rates from zero, from a random start (scale 1e-3), all the +/-
+pair, and the minimum-norm reference, with the training loss, 5-fold test R^2, the gap to
 the label-sign and own-region references, pattern agreement, stranded
 examples, and the matrix of distances between the solutions' weights (only
 between networks of one shape).

@@ -46,6 +46,6 @@ for i, p in enumerate(res["params"]):
         f"| {p['shallowreluregressor__init']} | {p['shallowreluregressor__learning_rate']} "
         f"| {res['mean_test_r2'][i]:.3f} | {-res['mean_test_neg_min_norm_gap'][i]:.3f} "
         f"| {-res['mean_test_neg_stranded_count'][i]:.1f} "
-        f"| {res['mean_test_pattern_agreement'][i]:.0%} |"
+        f"| {res['mean_test_in_reference_region'][i]:.0%} |"
     )
 print(f"\nbest by R^2: {search.best_params_}")

@@ -6,14 +6,17 @@ data. The diagnostics here are not held-out quantities: ``min_norm_gap_``,
 ``pattern_matches_reference_`` describe where gradient descent ended on the
 *training* fold, against that fold's reference. The scorers read them from
 the fitted estimator and ignore ``X`` and ``y``, so that
-``GridSearchCV(scoring={'r2': 'r2', 'gap': 'neg_min_norm_gap'}, refit='r2')``
-reports, per candidate and fold, the test score beside the training-fold
-diagnostics (``cv_results_['mean_test_gap']`` is then a training-set
-quantity, averaged over the folds' training sets).
+``GridSearchCV(scoring={'r2': 'r2', **GAP_SCORERS}, refit='r2')`` reports,
+per candidate and fold, the test score beside the training-fold diagnostics
+(``cv_results_['mean_test_neg_min_norm_gap']`` is then a training-set
+quantity, averaged over the folds' training sets). The names are keys of
+:data:`GAP_SCORERS`, not strings scikit-learn knows: pass the scorers.
 """
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
+
+from ._base import _BaseReLURegressor
 
 #: What each diagnostic reads from a ShallowReLURegressor, and its value for the
 #: reference itself (a MinNormReLURegressor).
@@ -32,6 +35,11 @@ _DIAGNOSTICS = {
 }
 
 
+def _label_sign_reference(est):
+    """Whether a MinNormReLURegressor is the label-sign reference (no other region asked)."""
+    return est.region is None
+
+
 class _GapScorer:
     """A scorer reading one training-set diagnostic (see :func:`make_gap_scorer`)."""
 
@@ -41,11 +49,19 @@ class _GapScorer:
     def __call__(self, estimator, X=None, y=None, **kwargs):
         if hasattr(estimator, "steps"):  # a Pipeline: its last step holds the fit
             estimator = estimator[-1]
+        if not isinstance(estimator, _BaseReLURegressor):
+            raise TypeError(
+                f"The gap scorers read a ShallowReLURegressor's or MinNormReLURegressor's "
+                f"fit (or a Pipeline ending in one), not a {type(estimator).__name__}."
+            )
         check_is_fitted(estimator, "hidden_weights_")
         read, of_reference = _DIAGNOSTICS[self.attribute]
-        if not hasattr(estimator, "init_hidden_weights_"):  # the reference itself
-            return self.sign * of_reference
-        return self.sign * read(estimator)
+        if not hasattr(estimator, "init_hidden_weights_"):  # a minimum-norm solution
+            # the label-sign reference itself; another region's: not known here
+            value = of_reference if _label_sign_reference(estimator) else np.nan
+        else:
+            value = read(estimator)
+        return self.sign * value + 0.0  # no -0.0
 
     def __repr__(self):
         sign = "" if self.sign > 0 else ", greater_is_better=False"
@@ -65,15 +81,17 @@ def make_gap_scorer(attribute="min_norm_gap_", *, greater_is_better=None):
         the run ended in the reference's activation region (1.0 or 0.0; NaN
         when the reference was not computed). Read from the fitted
         estimator (a Pipeline's last step); a
-        :class:`~sklearn_relubias.MinNormReLURegressor` is the reference
-        itself: gap, distance and stranded count 0, pattern agreement 1. The
+        :class:`~sklearn_relubias.MinNormReLURegressor` with ``region=None``
+        is the reference itself: gap, distance and stranded count 0, in its
+        region 1 (NaN with another ``region``: use
+        :func:`~sklearn_relubias.experiments.compare_solutions`). The
         gap and distance are NaN when the fit did not compute its reference
         (``compute_min_norm_gap=False``, or ``'auto'`` where ``n_samples >=
         n_features`` or above 1000 examples: set it to True there).
     greater_is_better : bool, default=None
         None: False for the gap, the distance and the stranded count (the
         scorer returns their negatives, as scikit-learn's ``neg_*`` scorers
-        do, so that larger is better), True for the pattern agreement.
+        do, so that larger is better), True for the region flag.
 
     Returns
     -------
@@ -112,5 +130,5 @@ GAP_SCORERS = {
     "neg_min_norm_gap": make_gap_scorer("min_norm_gap_"),
     "neg_min_norm_distance": make_gap_scorer("min_norm_distance_"),
     "neg_stranded_count": make_gap_scorer("stranded_indices_"),
-    "pattern_agreement": make_gap_scorer("pattern_matches_reference_"),
+    "in_reference_region": make_gap_scorer("pattern_matches_reference_"),
 }

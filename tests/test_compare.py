@@ -107,3 +107,14 @@ def test_reference_estimator_predicts_with_the_reference():
     np.testing.assert_allclose(ref.predict(X), direct.predict(pipe[0].transform(X)), atol=1e-12)
     with pytest.raises(ValueError, match="reference='ntk'; choose"):
         reference_estimator(est, X, y, reference="ntk")
+
+
+def test_linear_solutions_and_loose_input():
+    X, y = make_high_dim_regression(20, 400, labels="rademacher", random_state=1)
+    res = compare_solutions({"linear": paper(activation="linear")}, X, y)
+    row = res.records[0]
+    assert np.isfinite(row["gap_label_sign"]) and np.isnan(row["gap_own_region"])
+    res = compare_solutions({"gd": paper()}, X, y, references="label_sign")
+    assert "gap_label_sign" in res.records[0] and "gap_l" not in res.records[0]
+    with pytest.raises(TypeError, match="solutions must be a dict"):
+        compare_solutions([paper()], X, y)

@@ -33,7 +33,7 @@ def test_scorers_read_the_fit_on_a_bare_estimator_a_pipeline_and_the_reference()
     assert GAP_SCORERS["neg_min_norm_gap"](est, X_other, None) == -est.min_norm_gap_
     assert GAP_SCORERS["neg_min_norm_distance"](est, X, y) == -est.min_norm_distance_
     assert GAP_SCORERS["neg_stranded_count"](est, X, y) == -est.stranded_indices_.size
-    assert GAP_SCORERS["pattern_agreement"](est, X, y) == float(est.pattern_matches_reference_)
+    assert GAP_SCORERS["in_reference_region"](est, X, y) == float(est.pattern_matches_reference_)
     pipe = quiet_fit(make_pipeline(StandardScaler(), ShallowReLURegressor(**PAPER_MODEL)), X, y)
     assert GAP_SCORERS["neg_min_norm_gap"](pipe, X, y) == -pipe[-1].min_norm_gap_
     ref = MinNormReLURegressor().fit(X, y)
@@ -42,7 +42,7 @@ def test_scorers_read_the_fit_on_a_bare_estimator_a_pipeline_and_the_reference()
         "neg_min_norm_gap": 0.0,
         "neg_min_norm_distance": 0.0,
         "neg_stranded_count": 0.0,
-        "pattern_agreement": 1.0,
+        "in_reference_region": 1.0,
     }
     assert make_gap_scorer(greater_is_better=True)(est, X, y) == est.min_norm_gap_
 
@@ -75,3 +75,21 @@ def test_cross_validate_and_bad_names():
         make_gap_scorer("bogus")
     with pytest.raises(Exception, match="not fitted"):
         GAP_SCORERS["neg_min_norm_gap"](ShallowReLURegressor(), X, y)
+
+
+def test_scorers_refuse_other_estimators_and_other_regions():
+    from sklearn.linear_model import Ridge
+
+    X, y = data()
+    with pytest.raises(TypeError, match="not a Ridge"):
+        GAP_SCORERS["neg_min_norm_gap"](Ridge().fit(X, y), X, y)
+    region = np.ones((X.shape[0], 2), dtype=bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        other = MinNormReLURegressor(region=region).fit(X, y)
+    assert np.isnan(GAP_SCORERS["neg_min_norm_gap"](other, X, y))  # not the reference
+    est = quiet_fit(ShallowReLURegressor(**PAPER_MODEL), X, y)
+    assert str(GAP_SCORERS["neg_stranded_count"](est, X, y)) in (
+        "0.0",
+        str(-float(est.stranded_indices_.size)),
+    )

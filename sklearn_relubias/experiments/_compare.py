@@ -113,9 +113,13 @@ def compare_solutions(
     references : tuple of str, default=('label_sign', 'own_region', 'init_relative')
         The references each gradient-descent solution is measured to (see
         :func:`~sklearn_relubias.metrics.reference_gaps`; ``'global'``
-        enumerates regions, small problems only). A
-        ``MinNormReLURegressor`` gets its distance to the label-sign
-        reference only.
+        enumerates regions, small problems only, and is solved again for
+        every solution). A ``MinNormReLURegressor`` gets its distance to the
+        label-sign reference only; ``activation='linear'`` has no regions
+        (its region references are NaN). Distances between solutions
+        compare hidden weights only (not the hidden biases), and are
+        meaningful only between solutions on the same inputs (a Pipeline's
+        transformed X is another space).
     cv : int, cross-validation generator or None, default=None
         With it, ``test_r2`` is the mean R^2 of
         :func:`~sklearn.model_selection.cross_val_score` on clones.
@@ -124,6 +128,11 @@ def compare_solutions(
     -------
     SolutionComparison
     """
+    references = (references,) if isinstance(references, str) else tuple(references)
+    if not isinstance(solutions, dict):
+        raise TypeError(
+            f"solutions must be a dict {{name: estimator}}, got {type(solutions).__name__}."
+        )
     unknown = set(references) - set(REFERENCES)
     if unknown:
         raise ValueError(f"Unknown references {sorted(unknown)}; choose from {list(REFERENCES)}.")
@@ -161,17 +170,20 @@ def compare_solutions(
             else np.nan,
         }
         is_gd = hasattr(last, "init_hidden_weights_")
-        gaps = reference_gaps(est, X, y, references=tuple(references)) if is_gd else {}
+        asked = references
+        if last.activation == "linear":  # no regions: only the region-free references
+            asked = tuple(r for r in references if r in ("label_sign", "ntk"))
+        gaps = reference_gaps(est, X, y, references=asked) if is_gd and asked else {}
         for r in references:
             record[f"gap_{r}"] = gaps[r]["relative_gap"] if r in gaps else np.nan
         if not is_gd and "label_sign" in references:  # a minimum-norm solution
             record["gap_label_sign"] = _min_norm_gap(last, X_last, y)
         P = np.asarray(X_last @ last.hidden_weights_.T) + getattr(last, "hidden_biases_", 0.0)
-        asked = np.outer(y - last.intercept_, last.output_weights_) > 0
-        record["in_reference_region"] = _within(P, asked)
+        region = np.outer(y - last.intercept_, last.output_weights_) > 0  # label-sign
+        record["in_reference_region"] = _within(P, region)
         # pairs on the kink (within rounding) agree with either side
         scale = np.max(np.abs(P), axis=0, initial=0.0)
-        record["pattern_agreement"] = 1.0 - float(np.mean(clearly_outside(P, asked, scale, 1e-9)))
+        record["pattern_agreement"] = 1.0 - float(np.mean(clearly_outside(P, region, scale, 1e-9)))
         record["stranded"] = int(last.stranded_indices_.size) if is_gd else 0
         record["fit_time"] = times[name]
         records.append(record)
