@@ -53,6 +53,21 @@ def test_gap_display_against_samples_and_other_metric(pyplot, sweep):
 def test_gap_display_bad_axis(pyplot, sweep):
     with pytest.raises(ValueError, match="not a key"):
         GapDisplay.from_result(sweep, x="init_scale")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        by_init = gap_sweep(
+            [8],
+            [100, 400],
+            n_repeats=1,
+            random_state=0,
+            estimator_params={"n_neurons": 2, "max_iter": 2000},
+            param_grid={"init": ["zero", "random"]},
+        )
+    with pytest.raises(ValueError, match="x='init' is categorical.*numeric sweep key"):
+        GapDisplay.from_result(by_init, x="init")
+    assert len(GapDisplay.from_result(by_init, x="n_features").lines_) == 2  # one per init
+    with pytest.raises(ValueError, match="metric='bogus' is not a record key; choose one of"):
+        GapDisplay.from_result(sweep, metric="bogus")
 
 
 def test_gap_display_plot_on_given_axes(pyplot, sweep):

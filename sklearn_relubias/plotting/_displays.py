@@ -1,5 +1,7 @@
 """Displays: ``from_result`` / ``from_estimator`` compute, ``plot`` draws."""
 
+from numbers import Real
+
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
@@ -156,6 +158,21 @@ class GapDisplay:
         keys = result.group_keys
         if x not in keys:
             raise ValueError(f"x={x!r} is not a key of this sweep; choose one of {keys}.")
+        numeric = [
+            k
+            for k in keys
+            if all(isinstance(r[k], Real) and not isinstance(r[k], bool) for r in result.records)
+        ]
+        if x not in numeric:
+            raise ValueError(
+                f"x={x!r} is categorical; the horizontal axis is logarithmic, so choose a "
+                f"numeric sweep key: one of {numeric} (the other keys become separate curves)."
+            )
+        metrics = sorted(
+            k for k, v in result.records[0].items() if isinstance(v, Real) and k not in keys
+        )
+        if metric not in result.records[0]:
+            raise ValueError(f"metric={metric!r} is not a record key; choose one of {metrics}.")
         others = [k for k in keys if k != x and len({r[k] for r in result.records}) > 1]
         slopes = {}
         if x in _SIZES:
