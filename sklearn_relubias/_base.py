@@ -169,9 +169,7 @@ class _BaseReLURegressor(RegressorMixin, BaseEstimator):
             sample_weight = normalise_weights(
                 _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
             )
-        model = Model.from_params(
-            self.activation, self.output_weights, self.n_neurons, self.negative_slope
-        )
+        model = self._model()
         intercept = float(np.average(y, weights=sample_weight)) if self.fit_intercept else 0.0
         return TrainingData(X, y - intercept, model, sample_weight, intercept, bias, X_in)
 
@@ -199,6 +197,12 @@ class _BaseReLURegressor(RegressorMixin, BaseEstimator):
             y_pred = model.forward(X, self.hidden_weights_)
         y_pred = y_pred + self.intercept_
         return y_pred.astype(X.dtype, copy=False)
+
+    def _model(self):
+        """Return the network the parameters describe (before any fit)."""
+        return Model.from_params(
+            self.activation, self.output_weights, self.n_neurons, self.negative_slope
+        )
 
     def _fitted_model(self):
         """Return the fitted network (a :class:`~sklearn_relubias._model.Model`)."""

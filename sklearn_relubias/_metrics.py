@@ -414,13 +414,13 @@ def reference_gaps(estimator, X, y, *, references=REFERENCES, sample_weight=None
             out[name] = _row(W, W_ref, ok, np.nan, np.nan)
             continue
         if name == "global":
-            keep = np.arange(X.shape[0]) if sw is None else np.flatnonzero(sw > 0)  # fitted
-            small = _global.count_regions(model, y[keep]) <= DEFAULT_GLOBAL_REGIONS
+            fitted_y = y if sw is None else y[sw > 0]  # zero-weight rows are not fitted
+            small = _global.count_regions(model, fitted_y) <= DEFAULT_GLOBAL_REGIONS
             if not explicit and (slope == 1.0 or not small):
                 continue  # the default list: only where the enumeration is exact and small
             if slope == 1.0:
                 raise ValueError("'global' has no meaning for activation='linear'.")
-            fit, _ = _global.solve(model, X[keep], y[keep], gram=K[np.ix_(keep, keep)])
+            fit, _ = _global.solve(model, X, y, gram=K, sample_weight=sw)
             found = fit.weights is not None  # some region interpolates
             same = _within(P, pre_activations(X, fit.weights) > 0) if found else np.nan
             out[name] = _row(W, fit.weights, fit.interpolates, fit.kkt, same)

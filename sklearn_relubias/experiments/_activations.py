@@ -19,7 +19,6 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .._metrics import _within, distance, relative_distance
-from .._model import Model
 from .._plan import Precomputed
 from .._reference._region import label_sign_region
 from .._shallow import PAPER_MODEL, ShallowReLURegressor
@@ -31,11 +30,6 @@ SLOPES = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.0)
 #: 0.0 stands for exact gradient flow (:func:`~sklearn_relubias.experiments.gradient_flow`)
 LEARNING_RATES = (0.5, 0.1, 0.01, 0.0)
 NEURONS = (1, 2)
-
-
-def _model_of(est):
-    """Return the network an unfitted estimator describes."""
-    return Model.from_params(est.activation, est.output_weights, est.n_neurons, est.negative_slope)
 
 
 @dataclass
@@ -151,7 +145,7 @@ def activation_sweep(
                             "tol": tol,
                         }
                     )
-                    W_star = data._reference(_model_of(est), y, dual_coef=False).weights
+                    W_star = data._reference(est._model(), y, dual_coef=False).weights
                     if lr == 0:  # the limit of small steps: exact gradient flow
                         with quiet(StrandedExampleWarning):  # 'same_region' records it
                             flow = gradient_flow(X, y, estimator=est)
@@ -168,7 +162,7 @@ def activation_sweep(
                             est.decisions_["status"],
                         )
                         P = None
-                    region = label_sign_region(_model_of(est), y)
+                    region = label_sign_region(est._model(), y)
                     same = est.pattern_matches_reference_ if P is None else _within(P, region)
                     records.append(
                         {

@@ -16,7 +16,14 @@ from .._min_norm import MinNormReLURegressor
 from .._model import clearly_outside
 
 #: The parameters a reference shares with the gradient-descent fit it is compared with.
-_SHARED = ("n_neurons", "output_weights", "activation", "negative_slope", "fit_intercept")
+_SHARED = (
+    "n_neurons",
+    "output_weights",
+    "activation",
+    "negative_slope",
+    "fit_intercept",
+    "hidden_bias",
+)
 
 
 def reference_estimator(estimator, X, y, *, reference="label_sign"):
@@ -48,15 +55,13 @@ def reference_estimator(estimator, X, y, *, reference="label_sign"):
     check_is_fitted(estimator, "hidden_weights_")
     if reference not in ("label_sign", "own_region", "global"):
         raise ValueError(f"reference={reference!r}; choose 'label_sign', 'own_region' or 'global'.")
-    params = {k: v for k, v in estimator.get_params().items() if k in _SHARED}
-    params["hidden_bias"] = getattr(estimator, "hidden_bias", 0.0)
     region = None
     if reference == "own_region":
         X_fit, W = estimator._augmented(X, (estimator.hidden_weights_, estimator.hidden_biases_))
         region = np.asarray(X_fit @ W.T) > 0
     elif reference == "global":
         region = "global"
-    ref = MinNormReLURegressor(**params, region=region).fit(X, y)
+    ref = MinNormReLURegressor(**_shared_params(estimator), region=region).fit(X, y)
     return ref if steps is None else Pipeline(steps + [("reference", ref)])  # nothing refitted
 
 
@@ -204,9 +209,12 @@ def _is_fitted(est):
     return hasattr(last, "hidden_weights_")
 
 
+def _shared_params(est):
+    """Return the network parameters a reference takes from the fit it is compared with."""
+    return {k: v for k, v in est.get_params().items() if k in _SHARED}
+
+
 def _min_norm_gap(est, X, y):
     """Relative distance of a MinNormReLURegressor's weights to the label-sign reference."""
-    params = {k: v for k, v in est.get_params().items() if k in _SHARED}
-    params["hidden_bias"] = est.hidden_bias
-    ref = MinNormReLURegressor(**params).fit(X, y)
+    ref = MinNormReLURegressor(**_shared_params(est)).fit(X, y)
     return relative_distance(est.hidden_weights_, ref.hidden_weights_)

@@ -43,7 +43,7 @@ from sklearn.utils import check_array, column_or_1d
 
 from .._linalg import gram, pre_activations
 from .._metrics import distance, min_norm_reference, relative_distance
-from .._model import Model, append_constant
+from .._model import append_constant
 from .._shallow import PAPER_MODEL, ShallowReLURegressor
 from ..exceptions import StrandedExampleWarning, warn
 
@@ -174,7 +174,7 @@ def gradient_flow(X, y, *, estimator=None, max_events=MAX_EVENTS):
         raise ValueError(
             f"gradient_flow needs a non-singular X X^T, so n_samples <= n_features; got {n} > {d}."
         )
-    model = Model.from_params(est.activation, est.output_weights, est.n_neurons, est.negative_slope)
+    model = est._model()
     W0 = est._initial_weights(model.n_neurons, d)
     K = gram(X)
     lam = np.linalg.eigvalsh(K)
@@ -207,7 +207,12 @@ def gradient_flow(X, y, *, estimator=None, max_events=MAX_EVENTS):
             StrandedExampleWarning,
         )
     ref = min_norm_reference(
-        X, y, model.output_weights, activation=est.activation, negative_slope=est.negative_slope
+        X,
+        y,
+        model.output_weights,
+        activation=est.activation,
+        negative_slope=est.negative_slope,
+        gram_matrix=K,  # formed once above
     )
     return GradientFlowResult(
         hidden_weights=W,
