@@ -304,6 +304,12 @@ class FitPlan:
         Where gradient descent iterates (see :meth:`_choose_path`).
     optimizer : str, default='gd'
         A key of :data:`~sklearn_relubias._gd.OPTIMIZERS`.
+    optimizer_params : dict, default=None
+        Its parameters (``OPTIMIZER_DEFAULTS`` keys, and ``'seed'``), in
+        the data's units.
+    optimizer_state : dict, default=None
+        The optimizer's state to go on from (a warm start), in internal
+        units.
     sample_weight : ndarray of shape (n_samples,), default=None
         Non-negative example weights with a positive sum.
     data : Precomputed, default=None
@@ -345,6 +351,8 @@ class FitPlan:
         learning_rate=None,
         solver="auto",
         optimizer="gd",
+        optimizer_params=None,
+        optimizer_state=None,
         sample_weight=None,
         data=None,
         init_weights=None,
@@ -364,6 +372,7 @@ class FitPlan:
         self.X, self.y = scaling.data(X, y)
         self.model = model.with_output_weights(scaling.output_weights(a))
         self.sample_weight, self.tol = sample_weight, tol
+        self.optimizer_params, self.optimizer_state = optimizer_params or {}, optimizer_state
         self.data = data._scaled(scaling.kx, self.X)
         self._gram_given = self.data._has_gram()
         self.memory = MemoryPlan()
@@ -399,6 +408,8 @@ class FitPlan:
         plans the Gram matrix and the check refuses it if it does not fit.
         """
         need = 0 if self._gram_given else gram_gd_bytes(n)
+        if not OPTIMIZERS[optimizer].in_span:  # its iterates leave the span: on X only
+            return False
         if solver == "auto":
             dual = self.memory.fits(need) and self._gram_is_faster(n, d, optimizer, max_iter)
         else:
@@ -450,10 +461,25 @@ class FitPlan:
             weights=kernel_array(weights),
             init_weights=kernel_array(W0),
             init_pre_activations=kernel_array(P0),
-            step_size=step_size(self.model, learning_rate, lam),
+            step_size=self._step(learning_rate, optimizer, lam),
             negative_slope=self.model.negative_slope,
-            optimizer=OPTIMIZERS[optimizer].name,
+            optimizer=optimizer,
+            optimizer_params=self._internal_params(optimizer),
+            init_optimizer_state=self.optimizer_state,
         )
+
+    def _step(self, learning_rate, optimizer, lam):
+        """Return the step in internal units: relative to the curvature, or Adam's own."""
+        if OPTIMIZERS[optimizer].relative_step:
+            return step_size(self.model, learning_rate, lam)
+        return float(self.scaling.weights_in(learning_rate))
+
+    def _internal_params(self, optimizer):
+        """Return the optimizer's parameters in internal units (Adam's epsilon is a gradient)."""
+        params = dict(self.optimizer_params)
+        if not OPTIMIZERS[optimizer].relative_step and "epsilon" in params:
+            params["epsilon"] = float(self.scaling.gradient_in(params["epsilon"]))
+        return params
 
     def _fallback(self, operator):
         """For a Gram-form run, the operator of X itself, if X is known and its copy fits."""

@@ -96,6 +96,10 @@ class Rescaling:
         """Hidden weights in internal units."""
         return np.ldexp(W, self.kx - self.ky + self.ka)
 
+    def gradient_in(self, G):
+        """Gradients of the loss with respect to the hidden weights, in internal units."""
+        return np.ldexp(G, -self.kx - self.ky - self.ka)
+
     def weights_out(self, W):
         """Hidden weights in the data's units (ValueError if unrepresentable)."""
         return _ldexp(W, self.ky - self.kx - self.ka, "hidden weights")

@@ -15,7 +15,7 @@ from ._base import (
     warn_if_unfittable,
 )
 from ._callbacks import CallbackSupportMixin, ChunkReporter
-from ._gd import OPTIMIZERS, Status, run_gd
+from ._gd import OPTIMIZER_DEFAULTS, OPTIMIZERS, Status, run_gd
 from ._linalg import blas_threads_for, pre_activations
 from ._plan import FitPlan, as_precomputed
 from .exceptions import (
@@ -120,7 +120,60 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         every fixed activation region the loss is a quadratic whose curvature
         is at most ``||a||^2 lambda_max(X^T X) / n_samples``, so a step within
         a region cannot increase the loss when ``learning_rate`` lies in the
-        open interval (0, 2), the range accepted here.
+        open interval (0, 2), the range accepted here for ``optimizer='gd'``
+        and ``'sgd'`` (the other optimizers' ranges are given below). For
+        ``optimizer='adam'`` it is Adam's own step size instead, in the units
+        of the hidden weights (any positive value; 1e-3 is the usual one).
+    optimizer : {'gd', 'momentum', 'nesterov', 'sgd', 'adam'}, default='gd'
+        How the hidden weights are trained, each with the step ``eta`` above
+        and the gradient ``grad`` of the full training loss:
+
+        - 'gd': full-batch gradient descent, ``W <- W - eta grad(W)``.
+        - 'momentum': heavy ball, ``V <- momentum V - eta grad(W)``,
+          ``W <- W + V`` (``V = 0`` at the start); stable within a region for
+          ``learning_rate`` in (0, 2 (1 + momentum)).
+        - 'nesterov': the same with the gradient at the look-ahead
+          ``W + momentum V``; ``learning_rate`` in (0, 2 (1 + momentum) /
+          (1 + 2 momentum)). Two gradient evaluations per step.
+        - 'sgd': mini-batch gradient descent. Step ``t`` takes the next
+          ``batch_size`` examples of the epoch's order (a permutation drawn
+          per epoch from ``random_state`` when ``shuffle=True``, else
+          ``0..n-1``; an epoch is ``ceil(n_samples / batch_size)`` steps,
+          its last batch shorter) and applies gradient descent's step to
+          their terms of the loss: ``W <- W - eta sum_{i in batch} (1/n) r_i
+          a_j sigma'(<w_j, x_i>) x_i``, i.e. the batch-mean gradient with
+          step ``eta * batch_size / n_samples``. ``learning_rate`` in (0,
+          2); ``batch_size >= n_samples`` without shuffling is 'gd'.
+          ``max_iter`` counts steps (batches), not epochs, and every step
+          also evaluates the full training loss (the stop rules and
+          ``loss_curve_`` are those of the full loss), so a step costs about
+          what a full-batch step does.
+        - 'adam': Adam on the full-batch gradient, ``M <- beta_1 M + (1 -
+          beta_1) grad``, ``S <- beta_2 S + (1 - beta_2) grad^2``, ``W <- W
+          - learning_rate M_hat / (sqrt(S_hat) + epsilon)`` with the bias
+          corrections ``M_hat = M / (1 - beta_1^t)``, ``S_hat = S / (1 -
+          beta_2^t)``. Its steps are per coordinate, so its iterates leave
+          the span of the training inputs: ``dual_coef_`` is None and it
+          runs on X only (``solver='dual'`` is refused).
+
+        Momentum, Nesterov and SGD stay in the data span (``dual_coef_``
+        exists, on both solvers). A warm start continues the optimizer's
+        state (velocity, moments, step count and SGD's place in its epoch)
+        when the number of samples is unchanged and neither fit rescaled
+        its data to internal units (magnitudes beyond ``2**40``); otherwise
+        the state starts afresh.
+    momentum : float, default=0.9
+        The velocity's decay, in [0, 1), for 'momentum' and 'nesterov'.
+    batch_size : int, default=32
+        Examples per step of 'sgd' (clipped to ``n_samples``).
+    shuffle : bool, default=True
+        Whether 'sgd' draws a new order of the examples at every epoch.
+    beta_1 : float, default=0.9
+        Adam's first-moment decay, in [0, 1).
+    beta_2 : float, default=0.999
+        Adam's second-moment decay, in [0, 1).
+    epsilon : float, default=1e-8
+        Adam's denominator offset, in the gradient's units.
     max_iter : int, default=10000
         Maximum number of gradient steps.
     tol : float, default=1e-10
@@ -229,7 +282,8 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         Initial biases (zeros unless ``init='random'`` and ``hidden_bias >
         0``).
     dual_coef_ : ndarray of shape (n_samples, n_neurons) or None
-        Data-span coefficients accumulated by gradient descent itself:
+        Data-span coefficients accumulated by the optimizer itself (None for
+        ``optimizer='adam'``, whose iterates leave the span):
         ``hidden_weights_ == init_hidden_weights_ + dual_coef_.T @ X``, and
         with hidden biases (coefficients of the rows of ``[X, c 1]``)
         ``hidden_biases_ == init_hidden_biases_ + c**2 *
@@ -317,7 +371,8 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         ``fit_intercept=True``).
     step_size_ : float
         The absolute step size ``eta`` (``inf`` or 0 when the scale of X makes
-        it unrepresentable in float64, e.g. ``max|X|`` near 1e-300).
+        it unrepresentable in float64, e.g. ``max|X|`` near 1e-300); Adam's
+        ``learning_rate`` for ``optimizer='adam'``.
     decisions_ : dict
         What the fit decided, as plain values: ``'path'`` (``'dual'`` or
         ``'primal'``), ``'operator_form'`` (``'gram'``, ``'dense'`` or
@@ -386,8 +441,15 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         **_BaseReLURegressor._parameter_constraints,
         "init": [StrOptions({"zero", "random"})],
         "init_scale": [Interval(Real, 0, None, closed="left")],
-        # the stable range of the optimizer's spec (plain gradient descent)
-        "learning_rate": [OPTIMIZERS["gd"].learning_rate_constraint()],
+        # positive; the optimizer's stable range is checked in fit (it depends on momentum)
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
@@ -409,6 +471,13 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         init="random",
         init_scale=1.0,
         learning_rate=1.0,
+        optimizer="gd",
+        momentum=OPTIMIZER_DEFAULTS["momentum"],
+        batch_size=OPTIMIZER_DEFAULTS["batch_size"],
+        shuffle=OPTIMIZER_DEFAULTS["shuffle"],
+        beta_1=OPTIMIZER_DEFAULTS["beta_1"],
+        beta_2=OPTIMIZER_DEFAULTS["beta_2"],
+        epsilon=OPTIMIZER_DEFAULTS["epsilon"],
         max_iter=10000,
         tol=1e-10,
         n_iter_no_change=50,
@@ -429,6 +498,13 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         self.init = init
         self.init_scale = init_scale
         self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
@@ -477,8 +553,10 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             for name in ("pattern_changes_", "n_pattern_changes_"):  # not produced by every fit
                 self.__dict__.pop(name, None)
         data = self._validate_training_data(X, y, sample_weight)
+        params = self._check_optimizer(data.X.shape[0])
         with blas_threads_for(*data.X.shape):  # small problems: one BLAS thread
             W_start, C_prev = self._start(data, warm)
+            params["seed"] = getattr(self, "_batch_seed", 0)
             gap_decision = self._gap_decision(*data.X.shape)
             plan = FitPlan(
                 data.X,
@@ -486,6 +564,9 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
                 data.model,
                 learning_rate=self.learning_rate,
                 solver=self.solver,
+                optimizer=self.optimizer,
+                optimizer_params=params,
+                optimizer_state=self._warm_optimizer_state(warm, data.X.shape[0]),
                 sample_weight=data.sample_weight,
                 data=as_precomputed(gram, data.X_in, data.bias, data.X if data.bias else None),
                 init_weights=W_start,
@@ -519,6 +600,33 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             reporter.close()
         return self
 
+    def _check_optimizer(self, n_samples):
+        """Return the optimizer's parameters; a ValueError for a learning rate out of its range."""
+        spec = OPTIMIZERS[self.optimizer]
+        params = {name: getattr(self, name) for name in spec.parameters}
+        spec.check_learning_rate(self.learning_rate, params)
+        if not spec.in_span and self.solver == "dual":
+            raise ValueError(
+                f"optimizer={self.optimizer!r} leaves the data span, so it cannot iterate on "
+                "the Gram matrix: use solver='auto' or 'primal'."
+            )
+        if "batch_size" in params:  # a batch larger than the data is the whole data
+            params["batch_size"] = min(params["batch_size"], n_samples)
+        return params
+
+    def _warm_optimizer_state(self, warm, n_samples):
+        """Return the optimizer's state a warm start goes on from (None: start it afresh).
+
+        Kept for the same optimizer, number of samples and units.
+        """
+        kept = getattr(self, "_optimizer_state", None) if warm else None
+        if kept is None or kept["optimizer"] != self.optimizer:
+            return None
+        state = kept["state"]
+        if state.get("velocity_coef", np.empty((n_samples, 0))).shape[0] != n_samples:
+            return None
+        return state
+
     def _gap_decision(self, n_samples, n_features):
         """Whether this fit solves the minimum-norm reference: 'computed', or why not."""
         if not isinstance(self.compute_min_norm_gap, str):  # True or False, asked for by name
@@ -537,7 +645,10 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         m = data.model.n_neurons
         if not warm:
             self._warn_if_copies(data.model.output_weights)
-            return self._initial_weights(m, n_features), np.zeros((n_samples, m))
+            rng = check_random_state(self.random_state)
+            W0 = self._initial_weights(m, n_features, rng)
+            self._batch_seed = int(rng.randint(np.iinfo(np.int32).max))  # SGD's shuffles
+            return W0, np.zeros((n_samples, m))
         W = self._warm_weights(data.bias)
         if self.dual_coef_ is not None and self.dual_coef_.shape[0] != n_samples:
             self.init_hidden_weights_ = self.hidden_weights_
@@ -622,7 +733,13 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         self.loss_curve_ = (
             np.concatenate([self.loss_curve_, loss_curve[1:]]) if warm else loss_curve
         )
-        self.step_size_ = scaling.step_out(res.step_size)
+        relative = plan.problem.spec.relative_step
+        self.step_size_ = scaling.step_out(res.step_size) if relative else self.learning_rate
+        # the optimizer's state, in internal units: a warm start goes on from it in the same ones
+        same_units = (scaling.kx, scaling.ky, scaling.ka) == (0, 0, 0)
+        self._optimizer_state = (
+            {"optimizer": self.optimizer, "state": res.optimizer_state} if same_units else None
+        )
         self.n_iter_ = offset + res.n_iter
         self._grad_ref = res.initial_grad_norm
         self.min_norm_gap_ = self.min_norm_distance_ = np.nan
@@ -669,11 +786,11 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
                 DuplicateNeuronsWarning,
             )
 
-    def _initial_weights(self, n_neurons, n_features):
-        """``W0``: zeros, or i.i.d. ``N(0, init_scale^2 / n_features)``."""
+    def _initial_weights(self, n_neurons, n_features, rng=None):
+        """``W0``: zeros, or i.i.d. ``N(0, init_scale^2 / n_features)`` drawn from ``rng``."""
         if self.init == "zero":
             return np.zeros((n_neurons, n_features))
-        rng = check_random_state(self.random_state)
+        rng = check_random_state(self.random_state) if rng is None else rng
         return rng.normal(scale=self.init_scale / np.sqrt(n_features), size=(n_neurons, n_features))
 
     def _warn_on_status(self, status, n_iter):

@@ -116,3 +116,65 @@ def cvxpy_region(X, y, a, region, slope=0.0, W0=None):
     W0 = np.zeros((a.shape[0], X.shape[1])) if W0 is None else W0
     cp.Problem(cp.Minimize(cp.sum_squares(W - W0)), cons).solve(solver="CLARABEL", **tight)
     return W.value
+
+
+def momentum(X, y, a, W0, eta, beta, n_steps, nesterov=False, slope=0.0):
+    """Heavy ball ``V <- beta V - eta grad(W)``, ``W <- W + V`` (Nesterov: grad at W + beta V)."""
+    W, V = W0.copy(), np.zeros_like(W0)
+    losses = [loss(X, y, W, a, slope)]
+    for _ in range(n_steps):
+        at = W + beta * V if nesterov else W
+        V = beta * V - eta * gradient(X, y, at, a, slope)
+        W = W + V
+        losses.append(loss(X, y, W, a, slope))
+    return W, np.array(losses)
+
+
+def park_miller_order(seed, epoch, n):
+    """Fisher-Yates shuffle of 0..n-1 by x <- 48271 x mod (2^31 - 1), seeded by (seed, epoch)."""
+    m = 2**31 - 1
+    x = (seed * 69069 + epoch * 40503 + 12345) % m
+    x = x or 1
+    for _ in range(4):
+        x = 48271 * x % m
+    order = list(range(n))
+    for i in range(n - 1, 0, -1):
+        x = 48271 * x % m
+        j = x % (i + 1)
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+def sgd(X, y, a, W0, eta, batch_size, n_steps, shuffle, seed, slope=0.0):
+    """Mini-batch SGD: gradient descent's step restricted to the batch's terms of the mean loss."""
+    n = X.shape[0]
+    per_epoch = -(-n // batch_size)
+    W = W0.copy()
+    losses = [loss(X, y, W, a, slope)]
+    for t in range(n_steps):
+        epoch, k = divmod(t, per_epoch)
+        order = park_miller_order(seed, epoch, n) if shuffle else list(range(n))
+        batch = order[k * batch_size : (k + 1) * batch_size]
+        mask = np.zeros(n)
+        mask[batch] = 1.0
+        r = (predict(X, W, a, slope) - y) * mask
+        grad = np.zeros_like(W)
+        for j in range(len(a)):
+            g = np.where(X @ W[j] >= 0, 1.0, slope)
+            grad[j] = (r * a[j] * g) @ X / n
+        W = W - eta * grad
+        losses.append(loss(X, y, W, a, slope))
+    return W, np.array(losses)
+
+
+def adam(X, y, a, W0, lr, beta_1, beta_2, epsilon, n_steps, slope=0.0):
+    """Adam on the full-batch gradient of the mean loss, with bias corrections."""
+    W, M, S = W0.copy(), np.zeros_like(W0), np.zeros_like(W0)
+    losses = [loss(X, y, W, a, slope)]
+    for t in range(1, n_steps + 1):
+        g = gradient(X, y, W, a, slope)
+        M = beta_1 * M + (1 - beta_1) * g
+        S = beta_2 * S + (1 - beta_2) * g**2
+        W = W - lr * (M / (1 - beta_1**t)) / (np.sqrt(S / (1 - beta_2**t)) + epsilon)
+        losses.append(loss(X, y, W, a, slope))
+    return W, np.array(losses)

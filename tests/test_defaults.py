@@ -73,7 +73,7 @@ def test_the_window_rule_stops_where_the_loss_curve_says(
         n_neurons=m, init="random", learning_rate=1.0, solver=solver, n_iter_no_change=25
     )
     est.set_params(loss_tol=loss_tol, compute_min_norm_gap=False, tol=0.0, max_iter=3000)
-    est._initial_weights = lambda m, d: W0  # the transcription's start
+    est._initial_weights = lambda m, d, rng=None: W0  # the transcription's start
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)  # a stalled fit did not fail
         est.fit(X, y)

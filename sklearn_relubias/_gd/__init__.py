@@ -13,7 +13,15 @@ The fit plan builds problems; estimators never import a backend.
 """
 
 from ._driver import GDResult, Status, run_gd
-from ._optimizers import OPTIMIZERS
+from ._optimizers import OPTIMIZER_DEFAULTS, OPTIMIZERS
 from ._problem import GDProblem, make_operator
 
-__all__ = ["OPTIMIZERS", "GDProblem", "GDResult", "Status", "make_operator", "run_gd"]
+__all__ = [
+    "OPTIMIZER_DEFAULTS",
+    "OPTIMIZERS",
+    "GDProblem",
+    "GDResult",
+    "Status",
+    "make_operator",
+    "run_gd",
+]

@@ -60,6 +60,7 @@ class GDResult:
     kernel_seconds: float
     backend: str
     handed_over_at: int | None
+    optimizer_state: dict
 
 
 class Progress(NamedTuple):
@@ -208,7 +209,7 @@ def run_gd(
             # from the same iterate, so the stop is decided as on the primal path
             problem = replace(problem, operator=problem.fallback(), fallback=None)
             state.finish()
-            start_at = (state.P, state.C, state.weights())
+            start_at = (state.P, state.C, state.weights(), state.carry())
             backend = _backends.select(problem)
             state = backend.allocate(problem, start=start_at)
             handed_over_at, code = log.n_iter, _backends.BUDGET
@@ -239,4 +240,5 @@ def run_gd(
         kernel_seconds=log.seconds,
         backend=backend.__name__.rsplit(".", 1)[-1].lstrip("_"),
         handed_over_at=handed_over_at,
+        optimizer_state=state.carry(),
     )

@@ -6,7 +6,7 @@ the driver looks at estimator parameters. Operators say their *form*
 (``'gram'``, ``'dense'`` or ``'csr'``), which is what a backend dispatches on.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -90,6 +90,14 @@ class GDProblem:
         ``negative_slope * z`` below (0: ReLU, 1: linear).
     optimizer : str, default='gd'
         A key of :data:`~sklearn_relubias._gd._optimizers.OPTIMIZERS`.
+    optimizer_params : dict, default=None
+        The optimizer's parameters (keys of ``OPTIMIZER_DEFAULTS``, and
+        ``'seed'`` for SGD's shuffling); for Adam ``step_size`` is its own
+        step in internal weight units and ``'epsilon'`` is in internal
+        gradient units.
+    init_optimizer_state : dict, default=None
+        The optimizer's state to start from (a backend state's ``carry()``,
+        for a warm start); None starts it afresh.
     fallback : callable, default=None
         Returns the operator holding X itself, for a Gram-form run whose
         gradient norm reaches the rounding floor of ``<D, K D>`` (the driver
@@ -106,6 +114,8 @@ class GDProblem:
     step_size: float
     negative_slope: float = 0.0
     optimizer: str = "gd"
+    optimizer_params: dict = field(default_factory=dict)
+    init_optimizer_state: dict = None
     fallback: object = None
 
     @property

@@ -11,14 +11,16 @@ A backend is a module with
 - ``allocate(problem, start=None) -> state``: the per-run state
   (pre-activations ``P``, coefficients ``C``, weights ``W`` where the form
   updates them), from a :class:`~sklearn_relubias._gd._problem.GDProblem`,
-  at its initial weights or at ``start = (P, C, W)`` (a run handed over
-  from another form);
+  at its initial weights or at ``start = (P, C, W, carried)`` (a run handed
+  over from another form; ``carried`` is the optimizer's state);
 - ``run_chunk(state, losses, events, recent, settings) -> (n_steps, code,
   last_change, n_events, g_start)``: at most ``len(losses) - 1`` steps,
   resuming exactly where the previous call stopped, ``code`` one of the
   status codes below; ``recent`` holds the run's last losses for the window
   rule and ``settings = (eta, tol, g_ref, window, loss_tol, t_run)``;
 - the state's ``weights()`` method returns the current hidden weights (a copy),
+  its ``carry()`` method the optimizer's state as a dict of copies (empty for
+  plain gradient descent; a later run started from it goes on exactly),
   its ``finish()`` method brings its ``P`` and ``C`` attributes (the
   pre-activations and coefficients) to the current iterate (the driver calls
   it before reading them).
@@ -37,7 +39,10 @@ STALLED = 4  # the loss fell by at most loss_tol of itself over the last `window
 INTERPOLATED = 5  # (window rule on) the loss fell below INTERPOLATED_LOSS of the initial loss
 
 #: Backend modules by name, in order of preference.
-REGISTRY = {"numba": "sklearn_relubias._gd._backends._numba"}
+REGISTRY = {
+    "numba": "sklearn_relubias._gd._backends._numba",
+    "numba_optimizers": "sklearn_relubias._gd._backends._numba_optimizers",
+}
 
 
 def select(problem):

@@ -110,7 +110,10 @@ STEP_COST = {"gram": (4e-10, 9e-11), "dense": (9e-10, 2.1e-10), "csr": (6e-9, 1.
 
 
 def supports(form, negative_slope, optimizer):
-    """Every operator form and piecewise-linear activation, with plain gradient descent."""
+    """Every operator form and piecewise-linear activation, with plain gradient descent.
+
+    The other optimizers run in :mod:`._numba_optimizers`.
+    """
     return form in FORMS and 0.0 <= negative_slope <= 1.0 and optimizer == "gd"
 
 
@@ -654,7 +657,13 @@ def primal_finish(X_parts, W, model, state, settings):
             for j in range(m):
                 C[i, j] -= eta * (wr * a[j] * (1.0 if codes[pending, i, j] & 2 else slope))
         info[2] = -1.0
-    rows = max(int(rows_f), 1)
+    write_pre_activations(X_parts, W, P, rows_f)
+
+
+@jit
+def write_pre_activations(X_parts, W, P, rows_f):
+    """``P = X W^T``, by blocks of ``rows_f`` rows (dense or CSR X)."""
+    n, rows = P.shape[0], max(int(rows_f), 1)
     WT = W.T.copy()
     for i0 in range(0, n, rows):
         _block_pre_activations(X_parts, i0, min(i0 + rows, n), W, WT, P[i0:])
@@ -681,7 +690,8 @@ def block_rows(n, d, m, nnz):
 class State:
     """One run's arrays: the operator's parts, ``P``, ``C`` and ``W`` (updated in place).
 
-    ``start = (P, C, W)`` resumes a run handed over from another form. The
+    ``start = (P, C, W, carried)`` resumes a run handed over from another
+    form (plain gradient descent carries nothing). The
     primal forms also carry their current gradient and pattern buffers
     across calls (:func:`_primal_body`); :meth:`finish` makes ``C`` and ``P``
     those of the current iterate.
@@ -714,10 +724,16 @@ class State:
             work = op.X.nnz if op.form == "csr" else n * d
             self.rows = block_rows(n, d, m, work)
             self.parallel = _threaded(work, m)
+        self.model = (problem.output_weights, problem.targets, problem.weights)
+        self._carried(start)
+
+    def _carried(self, start):
+        """Allocate what the kernels carry across calls: the primal forms' buffers."""
+        if self.form != "gram":
+            (n, m), d = self.C.shape, self.W.shape[1]
             info = np.array([1.0, 0.0, -1.0, np.nan, np.nan])  # fresh: evaluated on the first call
             buffers = (np.empty((m, d)), np.zeros((3, n, m), dtype=np.uint8), np.zeros((3, n)))
             self.carried = (self.P, self.C, *buffers, info)
-        self.model = (problem.output_weights, problem.targets, problem.weights)
 
     def settings(self, eta, tol, g_ref, window=0, loss_tol=0.0, t_run=0):
         return (
@@ -731,6 +747,10 @@ class State:
             loss_tol,
             float(t_run),
         )
+
+    def carry(self):
+        """Plain gradient descent has no optimizer state."""
+        return {}
 
     def finish(self):
         """Make ``C`` and ``P`` those of the current iterate (primal forms)."""
