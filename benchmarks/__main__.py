@@ -16,6 +16,7 @@ from . import (
     _kernel_vs_blas,
     _memory_paths,
     _min_norm_solve,
+    _optimizers,
     _scaling,
     _sparse,
     _startup,
@@ -119,6 +120,7 @@ FULL = {
             "tfidf": (1200, 2598, 84),  # 84 tokens per document: ~59 non-zeros per row
         },
     },
+    14: {"seeds": 20, "first_seed": 1000, "repeats": 5},
 }
 
 QUICK = {
@@ -198,6 +200,7 @@ QUICK = {
             "tfidf": (1200, 2598, 84),
         },
     },
+    14: {"seeds": 3, "first_seed": 1000, "repeats": 1},
 }
 
 CASES = {
@@ -214,6 +217,7 @@ CASES = {
     11: _interrupts.run,
     12: _centred.run,
     13: _torch.run,
+    14: _optimizers.run,
 }
 
 
