@@ -12,7 +12,7 @@ def _cells(section):
 
 def text_table(headers, rows):
     """Aligned plain-text table: first column left-aligned, the others right-aligned."""
-    widths = [max(len(str(h)), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    widths = [max([len(str(h)), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
 
     def line(cells):
         first = str(cells[0]).ljust(widths[0])
