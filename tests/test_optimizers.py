@@ -220,3 +220,28 @@ def test_adam_is_exact_under_the_power_of_two_rescaling():
     big.fit(np.ldexp(X, 50), np.ldexp(y, 50))
     assert min(big.decisions_["rescaled"][:2]) > 40  # internal units differ from the data's
     np.testing.assert_allclose(big.hidden_weights_, small.hidden_weights_, rtol=1e-12, atol=1e-14)
+
+
+def test_decaying_velocity_never_settles_subnormal():
+    """The velocities of pairs that stop moving reach 0, not a subnormal fixed point of rounding."""
+    from sklearn.datasets import load_diabetes
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_diabetes(return_X_y=True)
+    X, y = StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
+    est = ShallowReLURegressor(
+        n_neurons=2,
+        init="zero",
+        fit_intercept=False,
+        n_iter_no_change=None,
+        tol=0.0,
+        optimizer="momentum",
+        learning_rate=0.01,
+        max_iter=20_000,
+        compute_min_norm_gap=False,
+    ).fit(X, y)
+    state = est._optimizer_state["state"]
+    for name in ("velocity_coef", "velocity"):
+        values = np.abs(state[name])
+        assert not np.any((values > 0) & (values < np.finfo(np.float64).tiny)), name
+    assert np.count_nonzero(state["velocity_coef"] == 0) > 0  # inactive pairs reached 0

@@ -213,15 +213,31 @@ _CELL_COLUMNS = (
 
 
 def _grid(param_grid):
-    """``param_grid`` with every value a list of plain values (NumPy scalars as Python's)."""
-    grid = {}
-    for name, values in (param_grid or {}).items():
-        if name in _CELL_COLUMNS:
-            raise ValueError(f"param_grid cannot sweep {name!r}: it is a column of the records.")
-        if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
-            raise ValueError(f"param_grid[{name!r}] must be a list of values; got {values!r}.")
-        grid[name] = [plain(v) for v in values]
-    return grid
+    """``param_grid`` with every value a list of plain values (NumPy scalars as Python's).
+
+    A list of such dicts (as in GridSearchCV, e.g. each optimizer with its own
+    learning rates) must sweep the same parameters: every record has the same
+    columns.
+    """
+    grids = param_grid if isinstance(param_grid, list) else [param_grid or {}]
+    out = []
+    for one in grids:
+        grid = {}
+        for name, values in one.items():
+            if name in _CELL_COLUMNS:
+                raise ValueError(
+                    f"param_grid cannot sweep {name!r}: it is a column of the records."
+                )
+            if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+                raise ValueError(f"param_grid[{name!r}] must be a list of values; got {values!r}.")
+            grid[name] = [plain(v) for v in values]
+        out.append(grid)
+    if len({tuple(sorted(g)) for g in out}) > 1:
+        raise ValueError(
+            "The dicts of a param_grid list must sweep the same parameters (every record "
+            f"has the same columns); got {[sorted(g) for g in out]}."
+        )
+    return out if isinstance(param_grid, list) else out[0]
 
 
 def _dataset_name(dataset):
@@ -326,7 +342,7 @@ def _run_cells(calls, n_jobs, done, retries=1):
         "n_features": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "n_repeats": [Interval(Integral, 1, None, closed="left")],
         "estimator_params": [dict, None],
-        "param_grid": [dict, None],
+        "param_grid": [dict, list, None],
         "dataset": [StrOptions(set(_DATASETS)), callable],
         "dataset_params": [dict, None],
         "n_jobs": [Integral, None],
@@ -406,10 +422,13 @@ def gap_sweep(
         neurons, zero start, no intercept, ``learning_rate=0.1``, run to
         ``tol``), so a sweep's numbers do not follow the estimator's
         defaults.
-    param_grid : dict of lists, default=None
+    param_grid : dict of lists, or list of such dicts, default=None
         Swept estimator parameters (as in
         :class:`~sklearn.model_selection.GridSearchCV`), e.g.
-        ``{"learning_rate": [1.0, 0.1]}``.
+        ``{"learning_rate": [1.0, 0.1]}``; a list of dicts over the same
+        parameters sweeps each in turn, e.g. ``[{"optimizer": ["gd"],
+        "learning_rate": [0.1]}, {"optimizer": ["adam"], "learning_rate":
+        [1e-4]}]``.
     dataset : {'high_dim', 'orthogonal'} or callable, default='high_dim'
         :func:`~sklearn_relubias.datasets.make_high_dim_regression`,
         :func:`~sklearn_relubias.datasets.make_orthogonal_regression`, or a

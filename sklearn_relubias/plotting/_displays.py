@@ -7,6 +7,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import check_complete_history
 from ..experiments._gap_sweep import quantile_key
+from ._search import cv_curves, search_title
 
 _SIZES = ("n_features", "n_samples")
 _LABELS = {
@@ -32,6 +33,10 @@ _LEGEND = {
     "below": {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0), "borderaxespad": 4.2},
     "right": {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0},
 }
+
+
+# one marker per curve, so that curves that meet stay distinguishable
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
 def _axes(ax):
@@ -100,6 +105,22 @@ class GapDisplay:
         Legend entry of the bands (e.g. "10-90% quantiles over repeats").
     reference_label : str, default=None
         Legend entry of the guide lines.
+    x_labels : list of str, default=None
+        For a categorical ``x``: the category of each position ``0, 1, ...``
+        (the curves' ``x`` are positions; the axis is linear).
+    intervals : {'band', 'errorbar'}, default='band'
+        How ``low`` and ``high`` are drawn.
+    offset : float, default=0.0
+        Horizontal spread between curves, so that none hides another:
+        curve ``i`` of ``k`` is shifted by ``(i - (k - 1) / 2) * offset``
+        positions (categorical ``x``) or by that fraction of its value
+        (numeric ``x``, log axis). The shift is for visibility only and
+        the legend says so.
+    title : str, default=None
+        The axes' title (the data and the model).
+    curves may also hold ``flat=True``: a quantity without ``x`` (e.g. a
+    search candidate that does not have the parameter), drawn as a
+    horizontal dotted line at its ``median``.
 
     Attributes
     ----------
@@ -115,12 +136,28 @@ class GapDisplay:
     legend_ : matplotlib Legend or None
     """
 
-    def __init__(self, *, x, metric, curves, band_label=None, reference_label=None):
+    def __init__(
+        self,
+        *,
+        x,
+        metric,
+        curves,
+        band_label=None,
+        reference_label=None,
+        x_labels=None,
+        intervals="band",
+        offset=0.0,
+        title=None,
+    ):
         self.x = x
         self.metric = metric
         self.curves = curves
         self.band_label = band_label
         self.reference_label = reference_label
+        self.x_labels = x_labels
+        self.intervals = intervals
+        self.offset = offset
+        self.title = title
 
     @classmethod
     def from_result(
@@ -234,6 +271,71 @@ class GapDisplay:
             reference_label=reference_label,
         ).plot(ax=ax, legend=legend)
 
+    @classmethod
+    def from_cv_results(
+        cls, search, *, x, metric, hue=None, data=None, offset=None, ax=None, legend="best"
+    ):
+        """Plot a scorer of a search against one of its parameters.
+
+        One curve per combination of the other parameters that vary (the
+        ``hue`` parameter first in the labels): the mean over the folds,
+        with error bars one standard deviation apart. A categorical ``x``
+        (e.g. 'init', 'optimizer', 'activation') is drawn at evenly spaced
+        positions; a numeric one on a log axis. Curves are spread
+        horizontally and get their own markers so that none hides another;
+        candidates that do not have ``x`` (e.g. a ``MinNormReLURegressor``
+        in a list of grids) are dotted horizontal lines. Scorers named
+        ``neg_*`` (the package's gap scorers, see
+        :data:`~sklearn_relubias.metrics.GAP_SCORERS`) are negated back:
+        the axis shows the gap itself. These scorers measure each fold's
+        training fit.
+
+        Parameters
+        ----------
+        search : fitted GridSearchCV or RandomizedSearchCV, or its ``cv_results_``
+        x : str
+            A searched parameter: its full name (``'reg__learning_rate'``)
+            or the part after the last ``'__'`` when that is unique.
+        metric : str
+            A key of the search's ``scoring`` (``'score'`` for a single
+            scorer).
+        hue : str, default=None
+            A parameter that names the curves first; every other varying
+            parameter also splits them.
+        data : str, default=None
+            What the data are, for the title (default: the search's
+            number of features).
+        offset : float, default=None
+            Horizontal spread between curves (see the class); None: 0.08
+            positions on a categorical axis, 3% on a numeric one.
+        ax : matplotlib Axes, default=None
+        legend : {'best', 'below', 'right'} or None, default='best'
+
+        Returns
+        -------
+        display : GapDisplay
+        """
+        results = getattr(search, "cv_results_", search)
+        if not isinstance(results, dict):
+            raise TypeError(
+                f"search must be a fitted search (with cv_results_) or its cv_results_ dict; "
+                f"got {type(search).__name__}."
+            )
+        curves, x_labels, x_key, label = cv_curves(results, x, metric, hue)
+        if offset is None:
+            offset = 0.08 if x_labels is not None else 0.03
+        display = cls(
+            x=x_key.rsplit("__", 1)[-1],
+            metric=label,
+            curves=curves,
+            band_label="+/- one standard deviation over folds",
+            x_labels=x_labels,
+            intervals="errorbar",
+            offset=offset,
+            title=search_title(search, label, data),
+        )
+        return display.plot(ax=ax, legend=legend)
+
     def plot(self, ax=None, *, legend="best", **kwargs):
         """Draw the curves.
 
@@ -252,6 +354,7 @@ class GapDisplay:
         -------
         display : GapDisplay
         """
+        from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
 
         if legend is not None and legend not in _LEGEND:
@@ -259,13 +362,29 @@ class GapDisplay:
         ax = _axes(ax)
         self.lines_, self.bands_, self.reference_lines_ = [], [], []
         drawn = []
-        for curve in self.curves:
-            (line,) = ax.plot(curve["x"], curve["median"], "o-", label=curve["label"], **kwargs)
+        categorical = self.x_labels is not None
+        stepped = [c for c in self.curves if not c.get("flat")]
+        for i, curve in enumerate(stepped):
+            shift = (i - (len(stepped) - 1) / 2) * self.offset
+            x = curve["x"] + shift if categorical else curve["x"] * (1.0 + shift)
+            style = {"marker": _MARKERS[i % len(_MARKERS)], "label": curve["label"], **kwargs}
+            if self.intervals == "errorbar":
+                yerr = [curve["median"] - curve["low"], curve["high"] - curve["median"]]
+                bars = ax.errorbar(x, curve["median"], yerr=yerr, capsize=3, **style)
+                line = bars.lines[0]
+                self.bands_.append(bars)
+            else:
+                (line,) = ax.plot(x, curve["median"], "-", **style)
+                band = ax.fill_between(
+                    x, curve["low"], curve["high"], color=line.get_color(), alpha=0.2
+                )
+                self.bands_.append(band)
             self.lines_.append(line)
-            band = ax.fill_between(
-                curve["x"], curve["low"], curve["high"], color=line.get_color(), alpha=0.2
-            )
-            self.bands_.append(band)
+        for curve in self.curves:
+            if curve.get("flat"):
+                level = float(curve["median"][0])
+                line = ax.axhline(level, ls=":", color="black", label=curve["label"])
+                self.lines_.append(line)
         for curve in self.curves:
             ref = (tuple(curve["x"]), tuple(curve.get("reference", ())))
             if ref[1] and ref not in drawn:
@@ -274,16 +393,32 @@ class GapDisplay:
                 self.reference_lines_.append(ref_line)
         if self.reference_lines_:
             self.reference_lines_[0].set_label(self.reference_label or "reference")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel(_LABELS.get(self.x, self.x))
+        values = [c[k] for c in self.curves for k in ("median", "low")]
+        values = np.concatenate(values) if values else np.ones(1)
+        log_y = bool(np.all(values[np.isfinite(values)] > 0))
+        ax.set_yscale("log" if log_y else "linear")
+        xlabel = _LABELS.get(self.x, self.x)
+        if self.offset and len(stepped) > 1:
+            xlabel += " (curves spread apart for visibility)"
+        ax.set_xlabel(xlabel)
         ax.set_ylabel(_LABELS.get(self.metric, self.metric))
-        _log_ticks(ax, np.concatenate([c["x"] for c in self.curves]) if self.curves else [])
+        if categorical:
+            ax.set_xticks(range(len(self.x_labels)), self.x_labels)
+            ax.set_xlim(-0.5, len(self.x_labels) - 0.5)
+        else:
+            ax.set_xscale("log")
+            if log_y:
+                _log_ticks(ax, np.concatenate([c["x"] for c in stepped]) if stepped else [])
+        if self.title:
+            ax.set_title(self.title, fontsize="medium")
         self.legend_ = None
         if legend is not None:
             handles, labels = ax.get_legend_handles_labels()
             if self.bands_ and self.band_label:
-                handles.append(Patch(facecolor="gray", alpha=0.2, label=self.band_label))
+                if self.intervals == "errorbar":
+                    handles.append(Line2D([], [], color="gray", marker="|", ls="none", ms=10))
+                else:
+                    handles.append(Patch(facecolor="gray", alpha=0.2))
                 labels.append(self.band_label)
             self.legend_ = ax.legend(handles, labels, fontsize="small", **_LEGEND[legend])
         self.ax_, self.figure_ = ax, ax.figure

@@ -56,6 +56,7 @@ from ._numba import (
 )
 
 MOMENTUM, NESTEROV, SGD, ADAM = 1, 2, 3, 4
+TINY = np.finfo(np.float64).tiny
 NAMES = {"momentum": MOMENTUM, "nesterov": NESTEROV, "sgd": SGD, "adam": ADAM}
 # Park-Miller generator (x <- 48271 x mod 2^31 - 1): exact in int64 and in Python,
 # so the batches are the same with and without compilation.
@@ -114,6 +115,19 @@ def _batch(step, n, opt, order, epoch_cached):
             for i in range(n):
                 order[i] = i
     return k * b, min((k + 1) * b, n), epoch
+
+
+@inline
+def _flush(v):
+    """``v``, or 0 when it is subnormal.
+
+    A decaying state (the velocity of a pair whose gradient is zero, a moment
+    of a coordinate that no longer moves) otherwise settles at a subnormal
+    fixed point of rounding (``4 * 0.9`` rounds back to 4 units of the
+    smallest subnormal) and slows every later step (2.3 times, measured on
+    diabetes at 100,000 steps); below ``2**-1022`` it changes no iterate.
+    """
+    return 0.0 if abs(v) < TINY else v
 
 
 @inline
@@ -183,7 +197,7 @@ def _gram_loop(K, model, state, out, settings, opt):
         else:  # heavy ball or Nesterov: SV <- beta SV - eta K Dg, P <- P + SV
             for i in range(n):
                 for j in range(m):
-                    P_new[i, j] = P[i, j] + (beta * SV[i, j] - eta * Sg[i, j])
+                    P_new[i, j] = P[i, j] + _flush(beta * SV[i, j] - eta * Sg[i, j])
         loss, changed, n_events = _evaluate(
             P_new, model, slope, D_new, active, events, n_events, t + 1
         )
@@ -198,9 +212,9 @@ def _gram_loop(K, model, state, out, settings, opt):
         else:
             for i in range(n):
                 for j in range(m):
-                    Vc[i, j] = beta * Vc[i, j] - eta * Dg[i, j]
+                    Vc[i, j] = _flush(beta * Vc[i, j] - eta * Dg[i, j])
                     C[i, j] += Vc[i, j]
-                    SV[i, j] = beta * SV[i, j] - eta * Sg[i, j]
+                    SV[i, j] = _flush(beta * SV[i, j] - eta * Sg[i, j])
         for i in range(n):
             for j in range(m):
                 P[i, j] = P_new[i, j]
@@ -340,15 +354,15 @@ def _primal_loop(X_parts, W, model, state, out, settings, opt):
             for j in range(m):
                 for k in range(d):
                     gk = grad[j, k]
-                    M1_new[j, k] = beta_1 * M1[j, k] + (1.0 - beta_1) * gk
-                    M2_new[j, k] = beta_2 * M2[j, k] + (1.0 - beta_2) * gk * gk
+                    M1_new[j, k] = _flush(beta_1 * M1[j, k] + (1.0 - beta_1) * gk)
+                    M2_new[j, k] = _flush(beta_2 * M2[j, k] + (1.0 - beta_2) * gk * gk)
                     W_new[j, k] = W[j, k] - eta * (M1_new[j, k] / c1) / (
                         np.sqrt(M2_new[j, k] / c2) + epsilon
                     )
         else:  # heavy ball or Nesterov
             for j in range(m):
                 for k in range(d):
-                    V_new[j, k] = beta * V[j, k] - eta * grad[j, k]
+                    V_new[j, k] = _flush(beta * V[j, k] - eta * grad[j, k])
                     W_new[j, k] = W[j, k] + V_new[j, k]
         new = (now + 1) % 3
         loss, changes = _pass(
@@ -367,7 +381,7 @@ def _primal_loop(X_parts, W, model, state, out, settings, opt):
             _coefficients(model, grad_codes, grad_rs, slope, D)
             for i in range(n):
                 for j in range(m):
-                    Vc[i, j] = beta * Vc[i, j] - eta * D[i, j]
+                    Vc[i, j] = _flush(beta * Vc[i, j] - eta * D[i, j])
                     C[i, j] += Vc[i, j]
         for j in range(m):
             for k in range(d):
