@@ -32,7 +32,6 @@ the package solves exactly; ``compute_min_norm_gap=True`` asks for it there.
 import warnings
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from sklearn.datasets import load_diabetes
 from sklearn.model_selection import GridSearchCV, KFold
@@ -89,32 +88,38 @@ print("best by R^2:", search.best_params_)
 # spread by a few percent along the axis so that none hides another).
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
 data = "diabetes (442 x 10, standardised)"
-GapDisplay.from_cv_results(
-    search, x="learning_rate", hue="optimizer", metric="neg_min_norm_gap", data=data,
-    ax=axes[0], legend=None,
-)
-GapDisplay.from_cv_results(
-    search, x="learning_rate", hue="optimizer", metric="r2", data=data, ax=axes[1],
-    legend="right",
-)
+for ax, metric, legend in zip(axes, ["neg_min_norm_gap", "r2"], [None, "right"], strict=True):
+    GapDisplay.from_cv_results(
+        search,
+        x="learning_rate",
+        hue="optimizer",
+        metric=metric,
+        data=data,
+        ax=ax,
+        legend=legend,
+    )
 fig.tight_layout()
 
 # %%
 # A categorical axis: the activation on a TF-IDF corpus
 # -----------------------------------------------------
-# 600 documents over a 2,598-word vocabulary (``d > n``): the linear control,
-# the leaky ReLU and the ReLU, from a zero and a random start.
+# 600 documents over a 2,598-word vocabulary (``d > n``): the linear control
+# and the ReLU, from a zero and a random start. (The leaky ReLU's reference
+# with 16 neurons takes minutes per fold at this size, so it is left out.)
 X_text, y_text = make_tfidf_regression(600, 2598, random_state=0)
 text_search = GridSearchCV(
     ShallowReLURegressor(random_state=0),
-    {"activation": ["linear", "leaky_relu", "relu"], "init": ["zero", "random"]},
+    {"activation": ["linear", "relu"], "init": ["zero", "random"]},
     scoring={"r2": "r2", **GAP_SCORERS},
     refit="r2",
     cv=cv,
 )
 text_search.fit(X_text, y_text)
 GapDisplay.from_cv_results(
-    text_search, x="activation", hue="init", metric="neg_min_norm_gap",
+    text_search,
+    x="activation",
+    hue="init",
+    metric="neg_min_norm_gap",
     data="a synthetic TF-IDF corpus (600 x 2598)",
 )
 
@@ -125,8 +130,14 @@ GapDisplay.from_cv_results(
 # on the standardised diabetes data and measures them against each other and
 # against the references.
 Xs = StandardScaler().fit_transform(X)
-paper = dict(n_neurons=2, init="zero", fit_intercept=False, n_iter_no_change=None,
-             max_iter=100_000, compute_min_norm_gap=True)
+paper = dict(
+    n_neurons=2,
+    init="zero",
+    fit_intercept=False,
+    n_iter_no_change=None,
+    max_iter=100_000,
+    compute_min_norm_gap=True,
+)
 solutions = {
     "GD, lr 0.1": ShallowReLURegressor(**paper, learning_rate=0.1),
     "heavy ball 0.9, lr 0.01": ShallowReLURegressor(
@@ -170,7 +181,13 @@ GapDisplay.from_result(
 for ax in axes:
     ax.set_title("paper's data (n = 20, +/-1 labels), the +/- pair", fontsize="medium")
 fig.tight_layout()
-summary = pd.DataFrame(sweep.summary())
-print(summary[["optimizer", "n_features", "min_norm_gap_median", "stranded_median"]]
-      .round(4).to_string(index=False) if "stranded_median" in summary else summary.round(4))
+columns = [
+    "optimizer",
+    "learning_rate",
+    "n_features",
+    "min_norm_gap_q50",
+    "min_norm_distance_q50",
+    "n_stranded_q50",
+]
+print(pd.DataFrame(sweep.summary())[columns].round(4).to_string(index=False))
 plt.show()

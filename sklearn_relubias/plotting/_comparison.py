@@ -4,7 +4,7 @@ import numpy as np
 
 
 def _cell(value):
-    return "n/a" if not np.isfinite(value) else f"{value:.3g}"
+    return "n/a" if not np.isfinite(value) else f"{value:.2g}"
 
 
 class SolutionComparisonDisplay:
@@ -32,6 +32,8 @@ class SolutionComparisonDisplay:
     image_ : matplotlib AxesImage
         The heat map.
     bars_ : matplotlib BarContainer
+    title_ : matplotlib Text or None
+        The figure's title.
     """
 
     def __init__(self, *, names, distances, gaps, reference, title=None):
@@ -101,11 +103,10 @@ class SolutionComparisonDisplay:
 
         k = len(self.names)
         if axes is None:
-            size = (6.0 + 0.9 * k, 1.6 + 0.6 * k)
+            size = (7.0 + 1.1 * k, 1.8 + 0.6 * k)
             _, axes = plt.subplots(1, 2, figsize=size, width_ratios=(1.1, 1.0))
         ax_d, ax_g = axes
-        cmap = plt.get_cmap("viridis").copy()
-        cmap.set_bad("lightgray")
+        cmap = plt.get_cmap("viridis").with_extremes(bad="lightgray")
         D = np.ma.masked_invalid(self.distances)
         self.image_ = ax_d.imshow(D, cmap=cmap)
         ax_d.figure.colorbar(self.image_, ax=ax_d, label="||W_a - W_b||_F", shrink=0.8)
@@ -120,7 +121,7 @@ class SolutionComparisonDisplay:
                     _cell(value),
                     ha="center",
                     va="center",
-                    fontsize="small",
+                    fontsize="x-small",
                     color="white" if dark else "black",
                 )
         ax_d.set_xticks(range(k), self.names, rotation=30, ha="right")
@@ -140,7 +141,6 @@ class SolutionComparisonDisplay:
             f"gap to the {self.reference.replace('_', '-')} reference", fontsize="medium"
         )
         self.ax_distances_, self.ax_gaps_, self.figure_ = ax_d, ax_g, ax_d.figure
-        if self.title:
-            self.figure_.suptitle(self.title)
+        self.title_ = self.figure_.suptitle(self.title) if self.title else None
         self.figure_.tight_layout()
         return self

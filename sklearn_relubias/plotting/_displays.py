@@ -1,5 +1,6 @@
 """Displays: ``from_result`` / ``from_estimator`` compute, ``plot`` draws."""
 
+import textwrap
 from numbers import Real
 
 import numpy as np
@@ -55,7 +56,7 @@ def _same_curve(c1, c2):
     )
 
 
-def _log_ticks(ax, x_values):
+def _log_ticks(ax, x_values, log_y=True):
     """Readable log axes: x ticks at the data's values, y ticks at 1-2-5 or 1-3 steps.
 
     Matplotlib's default log locator labels only powers of ten, which leaves a
@@ -69,6 +70,8 @@ def _log_ticks(ax, x_values):
     if 0 < values.size <= 8:
         ax.set_xticks(values, [f"{v:g}" for v in values])
         ax.xaxis.set_minor_locator(NullLocator())
+    if not log_y:
+        return
     low, high = ax.get_ylim()
     decades = np.log10(high / low) if low > 0 and high > low else np.inf
     subs = (1.0, 2.0, 5.0) if decades <= 1.5 else (1.0, 3.0) if decades <= 3 else (1.0,)
@@ -370,8 +373,10 @@ class GapDisplay:
             style = {"marker": _MARKERS[i % len(_MARKERS)], "label": curve["label"], **kwargs}
             if self.intervals == "errorbar":
                 yerr = [curve["median"] - curve["low"], curve["high"] - curve["median"]]
+                label = style.pop("label")
                 bars = ax.errorbar(x, curve["median"], yerr=yerr, capsize=3, **style)
                 line = bars.lines[0]
+                line.set_label(label)  # the line carries it (and the legend's entry)
                 self.bands_.append(bars)
             else:
                 (line,) = ax.plot(x, curve["median"], "-", **style)
@@ -407,10 +412,11 @@ class GapDisplay:
             ax.set_xlim(-0.5, len(self.x_labels) - 0.5)
         else:
             ax.set_xscale("log")
-            if log_y:
-                _log_ticks(ax, np.concatenate([c["x"] for c in stepped]) if stepped else [])
-        if self.title:
-            ax.set_title(self.title, fontsize="medium")
+            _log_ticks(
+                ax, np.concatenate([c["x"] for c in stepped]) if stepped else [], log_y=log_y
+            )
+        if self.title:  # wrapped: panels side by side keep their own titles apart
+            ax.set_title(textwrap.fill(self.title, 60), fontsize="medium")
         self.legend_ = None
         if legend is not None:
             handles, labels = ax.get_legend_handles_labels()

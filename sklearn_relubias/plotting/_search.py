@@ -95,7 +95,11 @@ def cv_curves(results, x, metric, hue):
         groups.setdefault(key, []).append(i)
     curves = []
     for key, rows in groups.items():
-        label = ", ".join(f"{p.rsplit('__', 1)[-1]}={v}" for p, v in zip(varying, key, strict=True))
+        label = ", ".join(  # a parameter the group does not have is left out
+            f"{p.rsplit('__', 1)[-1]}={v}"
+            for p, v in zip(varying, key, strict=True)
+            if column[p][rows[0]] is not None
+        )
         flat = [i for i in rows if xs[i] is None]
         stepped = [i for i in rows if xs[i] is not None]
         for i in flat:  # candidates without the parameter: one horizontal line each
