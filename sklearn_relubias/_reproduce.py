@@ -12,7 +12,7 @@ from ._cli import STORE
 from ._shallow import PAPER_MODEL, ShallowReLURegressor
 from .datasets import make_high_dim_regression
 from .exceptions import StrandedExampleWarning, quiet
-from .experiments import GapSweepResult, activation_sweep, gap_sweep
+from .experiments import activation_sweep, gap_sweep
 from .experiments._activations import SLOPES
 from .experiments._files import StagedFiles
 from .experiments._store import remove_store
@@ -129,7 +129,7 @@ def _figures(result, out, target):
     paths = []
     # The figures show the fits that reached a global minimum: a stuck fit keeps a gap
     # that does not shrink with the learning rate, a different failure that the table counts.
-    ok = GapSweepResult([r for r in result.records if not r["stuck"]], result.swept, result.entropy)
+    ok = result.select(stuck=False)
     kept = f"{len(ok.records)} of {len(result.records)} fits, those not stuck"
     ns = sorted({r["n_samples"] for r in ok.records})
     metrics = (

@@ -55,7 +55,78 @@ METRICS = (
     "final_loss",
     "excess_loss",
     "n_stranded",
+    "held_out_r2",
 )
+
+
+class ArrayData:
+    """A data set given as arrays, subsampled per cell: ``gap_sweep(dataset=(X, y))``.
+
+    A cell ``(n, d)`` with seed ``s`` fits ``n`` rows drawn without
+    replacement by ``numpy.random.default_rng(s)``, and ``d`` features: a
+    seeded subset of the columns (``features='subset'``, the default; all of
+    them, in order, when ``d`` is their number), or a Gaussian random
+    projection ``X R`` with ``R`` of shape ``(n_features_in, d)`` and
+    entries ``N(0, 1/d)`` (``features='projection'``, dense output). The
+    rows not drawn are the cell's held-out set (:meth:`held_out`).
+    """
+
+    def __init__(self, X, y):
+        from sklearn.utils import check_X_y
+
+        self.X, self.y = check_X_y(X, y, accept_sparse="csr", y_numeric=True)
+        self.y = self.y.astype(np.float64)
+
+    def name(self):
+        """Return what a store knows these arrays by: their shape and a digest of their values."""
+        import hashlib
+
+        from scipy import sparse
+
+        h = hashlib.blake2b(digest_size=12)
+        parts = (
+            (self.X.data, self.X.indices, self.X.indptr)
+            if sparse.issparse(self.X)
+            else (np.ascontiguousarray(self.X),)
+        )
+        for part in (*parts, self.y):
+            h.update(np.ascontiguousarray(part).tobytes())
+        return f"arrays {self.X.shape[0]} x {self.X.shape[1]}: {h.hexdigest()}"
+
+    def _draw(self, n, d, seed, features):
+        N, p = self.X.shape
+        if n > N:
+            raise ValueError(f"n_samples={n} is more than the {N} rows of the data given.")
+        if features not in ("subset", "projection"):
+            raise ValueError(f"features={features!r}; choose 'subset' or 'projection'.")
+        if features == "subset" and d > p:
+            raise ValueError(
+                f"n_features={d} is more than the {p} columns of the data given; use "
+                "dataset_params={'features': 'projection'} for larger d."
+            )
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(N)
+        if features == "projection":
+            columns = rng.standard_normal((p, d)) / np.sqrt(d)
+        else:
+            columns = np.arange(p) if d == p else np.sort(rng.choice(p, d, replace=False))
+        return np.sort(order[:n]), np.sort(order[n:]), columns, features
+
+    def _take(self, rows, columns, features):
+        X = self.X[rows]
+        X = X @ columns if features == "projection" else X[:, columns]
+        return (X.toarray() if hasattr(X, "toarray") and features == "projection" else X), self.y[
+            rows
+        ]
+
+    def __call__(self, n_samples, n_features, *, random_state=None, features="subset"):
+        rows, _, columns, features = self._draw(n_samples, n_features, random_state, features)
+        return self._take(rows, columns, features)
+
+    def held_out(self, n_samples, n_features, *, random_state=None, features="subset"):
+        """Return the rows the cell did not draw, with its features (None when none are left)."""
+        _, rest, columns, features = self._draw(n_samples, n_features, random_state, features)
+        return self._take(rest, columns, features) if rest.size else None
 
 
 def _draw(make, n, d, seed, dataset_params):
@@ -119,6 +190,11 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
         "requested_n_samples": n,
         "requested_n_features": d,
     }
+    held_out = (
+        make.held_out(n, d, random_state=data_seed, **dataset_params)
+        if isinstance(make, ArrayData)
+        else None
+    )
     data = Precomputed(X)
     K = data.gram()
     spectrum_cols = _spectrum_columns(spectrum, K)
@@ -149,6 +225,8 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
         record = {
             **shape,
             "repeat": repeat,
+            "data_seed": data_seed,
+            "init_seed": init_seed,
             **swept,
             "min_norm_gap": est.min_norm_gap_,
             "min_norm_distance": est.min_norm_distance_,
@@ -167,6 +245,7 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
             "stuck": n_stranded > 0,
             "interpolates": ref.interpolates,
             **spectrum_cols,
+            "held_out_r2": np.nan if held_out is None else float(est.score(*held_out)),
             "fit_time": fit_time,
         }
         records.append({k: plain(v) for k, v in record.items()})  # NumPy scalars as Python's
@@ -209,6 +288,8 @@ _CELL_COLUMNS = (
     "requested_n_samples",
     "requested_n_features",
     "repeat",
+    "data_seed",
+    "init_seed",
 )
 
 
@@ -244,6 +325,8 @@ def _dataset_name(dataset):
     """Return the name a store knows a data set by: a built-in key or a qualified name."""
     if isinstance(dataset, str):
         return dataset
+    if isinstance(dataset, ArrayData):
+        return dataset.name()
     module = getattr(dataset, "__module__", None) or type(dataset).__module__
     name = getattr(dataset, "__qualname__", None) or type(dataset).__qualname__
     return f"{module}.{name}"
@@ -343,7 +426,7 @@ def _run_cells(calls, n_jobs, done, retries=1):
         "n_repeats": [Interval(Integral, 1, None, closed="left")],
         "estimator_params": [dict, None],
         "param_grid": [dict, list, None],
-        "dataset": [StrOptions(set(_DATASETS)), callable],
+        "dataset": [StrOptions(set(_DATASETS)), callable, tuple],
         "dataset_params": [dict, None],
         "n_jobs": [Integral, None],
         "random_state": [Interval(Integral, 0, None, closed="left"), None],
@@ -429,9 +512,10 @@ def gap_sweep(
         parameters sweeps each in turn, e.g. ``[{"optimizer": ["gd"],
         "learning_rate": [0.1]}, {"optimizer": ["adam"], "learning_rate":
         [1e-4]}]``.
-    dataset : {'high_dim', 'orthogonal'} or callable, default='high_dim'
+    dataset : {'high_dim', 'orthogonal'}, callable or tuple (X, y), default='high_dim'
         :func:`~sklearn_relubias.datasets.make_high_dim_regression`,
-        :func:`~sklearn_relubias.datasets.make_orthogonal_regression`, or a
+        :func:`~sklearn_relubias.datasets.make_orthogonal_regression`, a
+        real data set given as arrays ``(X, y)`` (dense or sparse), or a
         function ``f(n_samples, n_features, random_state=..., **dataset_params)``
         returning ``X, y``. A function that accepts ``return_params`` is
         called with ``return_params=True`` and must then return
@@ -439,9 +523,17 @@ def gap_sweep(
         ``params['spectrum']`` when present, otherwise from sample estimates
         (see :class:`GapSweepResult`). The records hold the shape of the
         ``X`` it returned (``n_samples``, ``n_features``) and the requested
-        one (``requested_n_samples``, ``requested_n_features``).
+        one (``requested_n_samples``, ``requested_n_features``). Arrays are
+        subsampled per cell with the cell's data seed:
+        ``n`` rows without replacement (at most the rows given), and ``d``
+        features, a seeded subset of the columns or, with
+        ``dataset_params={'features': 'projection'}``, a Gaussian random
+        projection (any ``d``); the rows not drawn give each record's
+        ``held_out_r2``. A store knows arrays by their shape and a digest of
+        their values.
     dataset_params : dict, default=None
-        Extra keyword arguments of the generator (e.g. ``labels``).
+        Extra keyword arguments of the generator (e.g. ``labels``; for
+        arrays, ``features``).
     n_jobs : int, default=None
         Parallel jobs (joblib semantics: None is the backend's default, -1
         all CPUs), capped to the number of cells to compute and, on a local
@@ -483,6 +575,10 @@ def gap_sweep(
     (4, ['active_ls_distance', 'active_ls_gap', 'converged'])
     """
     ns, ds = _sizes(n_samples, "n_samples"), _sizes(n_features, "n_features")
+    if isinstance(dataset, tuple):
+        if len(dataset) != 2:
+            raise ValueError(f"dataset as arrays is a pair (X, y); got {len(dataset)} items.")
+        dataset = ArrayData(*dataset)
     grid_spec = _grid(param_grid)
     grid = list(ParameterGrid(grid_spec))
     estimator_params, dataset_params = dict(estimator_params or {}), dict(dataset_params or {})
@@ -569,7 +665,10 @@ def gap_sweep(
             stacklevel=2,
         )
     ordered = [rec for c in range(len(cells)) for rec in records.get(c, [])]
-    return GapSweepResult(ordered, swept=sorted(grid[0]), entropy=seq.entropy, failed=lost)
+    spec = {"dataset": dataset, "dataset_params": dataset_params, "params": estimator_params}
+    return GapSweepResult(
+        ordered, swept=sorted(grid[0]), entropy=seq.entropy, failed=lost, spec=spec
+    )
 
 
 def _loggable(value):
@@ -649,6 +748,11 @@ class GapSweepResult:
 
         Values are plain Python ``int``, ``float``, ``bool``, ``str`` (and
         the swept values as given), never NumPy scalars.
+        Each record also holds ``data_seed`` and ``init_seed`` (the seeds of
+        its cell's data set and of the estimator's ``random_state``; see
+        :meth:`refit`) and ``held_out_r2``: the R^2 on the rows a data set
+        given as arrays did not draw (NaN for generated data, or when every
+        row was drawn).
     swept : list of str
     entropy : int
     failed : list of dict
@@ -657,11 +761,37 @@ class GapSweepResult:
         and ``error``. Empty after a complete sweep.
     """
 
-    def __init__(self, records, swept, entropy, failed=()):
+    def __init__(self, records, swept, entropy, failed=(), spec=None):
         self.records = records
         self.swept = list(swept)
         self.entropy = entropy
         self.failed = list(failed)
+        self._spec = spec
+
+    def refit(self, i):
+        """Fit record ``i`` again: the same data, parameters and seeds.
+
+        Returns
+        -------
+        estimator : ShallowReLURegressor
+            Fitted as the sweep fitted it (its ``min_norm_gap_``, ``n_iter_``
+            and weights equal the record's).
+        X, y : the data set of the record's cell
+        """
+        if self._spec is None:
+            raise ValueError(
+                "This result does not know its sweep's data set (it was built from records "
+                "alone); call gap_sweep again to refit."
+            )
+        rec = self.records[i]
+        spec = self._spec
+        make = _DATASETS[spec["dataset"]] if isinstance(spec["dataset"], str) else spec["dataset"]
+        n, d = rec["requested_n_samples"], rec["requested_n_features"]
+        X, y, _ = _draw(make, n, d, rec["data_seed"], spec["dataset_params"])
+        swept = {k: rec[k] for k in self.swept}
+        params = {**PAPER_MODEL, **spec["params"], **swept, "random_state": rec["init_seed"]}
+        est = ShallowReLURegressor(**params)
+        return est.fit(X, y, gram=Precomputed(X)), X, y
 
     @property
     def group_keys(self):
@@ -813,7 +943,7 @@ class GapSweepResult:
         """
         keep = [r for r in self.records if all(r[k] == v for k, v in values.items())]
         lost = [c for c in self.failed if all(c.get(k, v) == v for k, v in values.items())]
-        return type(self)(keep, self.swept, self.entropy, lost)
+        return type(self)(keep, self.swept, self.entropy, lost, spec=self._spec)
 
     def to_frame(self):
         """Return the records as a :class:`pandas.DataFrame` (requires pandas)."""
