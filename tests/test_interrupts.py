@@ -39,6 +39,17 @@ est = paper_estimator(n_neurons=8, init="random", random_state=0, max_iter=10**9
 X, y = r.standard_normal((400, 4000)), r.standard_normal(400)
 est = paper_estimator(max_iter=10**9, tol=0.0, compute_min_norm_gap=False)
 """,
+    # the optimizers' backend: heavy ball on X, SGD on the Gram matrix
+    "momentum primal": """
+X, y = r.standard_normal((100_000, 50)), r.standard_normal(100_000)
+est = paper_estimator(optimizer="momentum", learning_rate=0.01, n_neurons=8, init="random",
+                      random_state=0, max_iter=10**9, tol=0.0, compute_min_norm_gap=False)
+""",
+    "sgd dual": """
+X, y = r.standard_normal((400, 4000)), r.standard_normal(400)
+est = paper_estimator(optimizer="sgd", batch_size=16, random_state=0, max_iter=10**9, tol=0.0,
+                      compute_min_norm_gap=False)
+""",
     # callbacks: the reports are max_iter/100 steps apart, the kernel calls are not
     "callbacks": """
 from sklearn.callback import ScoringMonitor

@@ -118,3 +118,38 @@ def test_random_projection_and_errors():
         gap_sweep(500, 10, n_repeats=1, dataset=(X, y))
     with pytest.raises(ValueError, match="a pair \\(X, y\\)"):
         gap_sweep(40, 10, n_repeats=1, dataset=(X, y, y))
+
+
+def test_sweep_starts_from_any_estimator():
+    """``estimator=``: its parameters (not the paper's model), each cell's seed as random_state."""
+    from sklearn.base import clone
+
+    from sklearn_relubias import ShallowReLURegressor
+
+    X, y = _diabetes()
+    base = ShallowReLURegressor(
+        n_neurons=3,
+        init="random",
+        optimizer="momentum",
+        learning_rate=0.05,
+        max_iter=500,
+        compute_min_norm_gap=True,
+        random_state=123,
+    )
+    res = _sweep(
+        n_samples=60,
+        n_features=10,
+        n_repeats=2,
+        random_state=2,
+        dataset=(X, y),
+        estimator=base,
+        param_grid={"init_scale": [0.1, 1.0]},
+    )
+    assert len(res.records) == 4
+    for i, rec in enumerate(res.records):
+        est, X_fit, y_fit = res.refit(i)
+        direct = clone(base).set_params(init_scale=rec["init_scale"], random_state=rec["init_seed"])
+        direct.fit(X_fit, y_fit)
+        assert direct.n_neurons == 3 and direct.optimizer == "momentum"
+        assert direct.min_norm_gap_ == rec["min_norm_gap"] and direct.n_iter_ == rec["n_iter"]
+        np.testing.assert_array_equal(direct.hidden_weights_, est.hidden_weights_)

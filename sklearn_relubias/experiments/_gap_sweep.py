@@ -245,9 +245,10 @@ def _fit_cell(n, d, repeat, grid, data_seed, init_seed, dataset, dataset_params,
             "stuck": n_stranded > 0,
             "interpolates": ref.interpolates,
             **spectrum_cols,
-            "held_out_r2": np.nan if held_out is None else float(est.score(*held_out)),
             "fit_time": fit_time,
         }
+        if isinstance(make, ArrayData):  # data given as arrays: the rows not drawn
+            record["held_out_r2"] = np.nan if held_out is None else float(est.score(*held_out))
         records.append({k: plain(v) for k, v in record.items()})  # NumPy scalars as Python's
     return records
 
@@ -424,6 +425,7 @@ def _run_cells(calls, n_jobs, done, retries=1):
         "n_samples": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "n_features": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "n_repeats": [Interval(Integral, 1, None, closed="left")],
+        "estimator": [ShallowReLURegressor, None],
         "estimator_params": [dict, None],
         "param_grid": [dict, list, None],
         "dataset": [StrOptions(set(_DATASETS)), callable, tuple],
@@ -440,6 +442,7 @@ def gap_sweep(
     n_features,
     *,
     n_repeats=5,
+    estimator=None,
     estimator_params=None,
     param_grid=None,
     dataset="high_dim",
@@ -499,12 +502,16 @@ def gap_sweep(
         Dimensions (distinct positive integers).
     n_repeats : int, default=5
         Independent data sets per ``(n, d)``.
-    estimator_params : dict, default=None
-        Fixed :class:`~sklearn_relubias.ShallowReLURegressor` parameters, on
-        top of the paper's model (:data:`~sklearn_relubias.PAPER_MODEL`: two
+    estimator : ShallowReLURegressor, default=None
+        The estimator whose parameters the sweep starts from (any
+        configuration: optimizer, activation, neurons, ...); None starts
+        from the paper's model (:data:`~sklearn_relubias.PAPER_MODEL`: two
         neurons, zero start, no intercept, ``learning_rate=0.1``, run to
         ``tol``), so a sweep's numbers do not follow the estimator's
-        defaults.
+        defaults. Its ``random_state`` is replaced by each cell's seed.
+    estimator_params : dict, default=None
+        Fixed :class:`~sklearn_relubias.ShallowReLURegressor` parameters, on
+        top of ``estimator``'s (or the paper's model's).
     param_grid : dict of lists, or list of such dicts, default=None
         Swept estimator parameters (as in
         :class:`~sklearn.model_selection.GridSearchCV`), e.g.
@@ -575,6 +582,9 @@ def gap_sweep(
     (4, ['active_ls_distance', 'active_ls_gap', 'converged'])
     """
     ns, ds = _sizes(n_samples, "n_samples"), _sizes(n_features, "n_features")
+    if estimator is not None:  # its parameters under estimator_params (and the cell's seed)
+        base = {k: v for k, v in estimator.get_params().items() if k != "random_state"}
+        estimator_params = {**base, **(estimator_params or {})}
     if isinstance(dataset, tuple):
         if len(dataset) != 2:
             raise ValueError(f"dataset as arrays is a pair (X, y); got {len(dataset)} items.")
@@ -750,9 +760,9 @@ class GapSweepResult:
         the swept values as given), never NumPy scalars.
         Each record also holds ``data_seed`` and ``init_seed`` (the seeds of
         its cell's data set and of the estimator's ``random_state``; see
-        :meth:`refit`) and ``held_out_r2``: the R^2 on the rows a data set
-        given as arrays did not draw (NaN for generated data, or when every
-        row was drawn).
+        :meth:`refit`); with a data set given as arrays, ``held_out_r2``:
+        the R^2 on the rows the cell did not draw (NaN when every row was
+        drawn).
     swept : list of str
     entropy : int
     failed : list of dict
@@ -825,7 +835,7 @@ class GapSweepResult:
             row = dict(zip(self.group_keys, key, strict=True))
             row["n_fits"] = len(recs)
             row["n_stuck"] = sum(r["n_stranded"] > 0 for r in recs)
-            for metric in METRICS:
+            for metric in (m for m in METRICS if m in recs[0]):
                 values = np.array([r[metric] for r in recs], dtype=float)
                 for q in quantiles:
                     row[quantile_key(metric, q)] = float(np.quantile(values, q))
