@@ -57,10 +57,15 @@ GD_STATE_ARRAYS = 10
 
 
 def _digest(array):
-    """Short fingerprint of an array's values (for the reference cache)."""
+    """Short fingerprint of an array's values, dense or sparse (None for None)."""
     if array is None:
         return None
-    return hashlib.blake2b(np.ascontiguousarray(array).tobytes(), digest_size=16).hexdigest()
+    h = hashlib.blake2b(digest_size=16)
+    parts = (array.data, array.indices, array.indptr) if sparse.issparse(array) else (array,)
+    for part in parts:
+        h.update(np.ascontiguousarray(part).tobytes())
+    h.update(str(array.shape).encode())
+    return h.hexdigest()
 
 
 class Precomputed:
@@ -309,7 +314,9 @@ class FitPlan:
         the data's units.
     optimizer_state : dict, default=None
         The optimizer's state to go on from (a warm start), in internal
-        units.
+        units; its ``'units'`` are the exponents of the fit that left it, and
+        it is dropped (the optimizer starts afresh) unless they are this
+        fit's.
     sample_weight : ndarray of shape (n_samples,), default=None
         Non-negative example weights with a positive sum.
     data : Precomputed, default=None
@@ -372,7 +379,10 @@ class FitPlan:
         self.X, self.y = scaling.data(X, y)
         self.model = model.with_output_weights(scaling.output_weights(a))
         self.sample_weight, self.tol = sample_weight, tol
-        self.optimizer_params, self.optimizer_state = optimizer_params or {}, optimizer_state
+        self.optimizer_params = optimizer_params or {}
+        units = (scaling.kx, scaling.ky, scaling.ka)
+        same_units = optimizer_state is not None and optimizer_state.get("units") == units
+        self.optimizer_state = optimizer_state if same_units else None
         self.data = data._scaled(scaling.kx, self.X)
         self._gram_given = self.data._has_gram()
         self.memory = MemoryPlan()

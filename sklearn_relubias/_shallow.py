@@ -17,7 +17,7 @@ from ._base import (
 from ._callbacks import CallbackSupportMixin, ChunkReporter
 from ._gd import OPTIMIZER_DEFAULTS, OPTIMIZERS, Status, run_gd
 from ._linalg import blas_threads_for, pre_activations
-from ._plan import FitPlan, as_precomputed
+from ._plan import FitPlan, _digest, as_precomputed
 from .exceptions import (
     DuplicateNeuronsWarning,
     RegionMismatchWarning,
@@ -50,6 +50,9 @@ PAPER_MODEL = MappingProxyType(
 
 # compute_min_norm_gap='auto' solves the reference up to this many training examples
 AUTO_GAP_MAX_SAMPLES = 1000
+# A fit the window rule stops with its loss above (1 + RISING_LOSS) times its lowest is
+# rising or oscillating (momentum or Adam at too large a step), not settling: warned
+RISING_LOSS = 1e-3
 # StrandedExampleWarning when stranded examples are fitted at least STRANDED_EXCESS
 # times worse (mean squared residual) than the examples being fitted and hold
 # STRANDED_MIN_SHARE of the loss: where gradient descent interpolates the rest
@@ -159,9 +162,10 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         Momentum, Nesterov and SGD stay in the data span (``dual_coef_``
         exists, on both solvers). A warm start continues the optimizer's
         state (velocity, moments, step count and SGD's place in its epoch)
-        when the number of samples is unchanged and neither fit rescaled
-        its data to internal units (magnitudes beyond ``2**40``); otherwise
-        the state starts afresh.
+        when the optimizer and the training inputs are unchanged and both
+        fits used the same internal units (they differ only when the
+        magnitudes of X, y or the output weights change across ``2**40``);
+        otherwise the state starts afresh.
     momentum : float, default=0.9
         The velocity's decay, in [0, 1), for 'momentum' and 'nesterov'.
     batch_size : int, default=32
@@ -566,7 +570,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
                 solver=self.solver,
                 optimizer=self.optimizer,
                 optimizer_params=params,
-                optimizer_state=self._warm_optimizer_state(warm, data.X.shape[0]),
+                optimizer_state=self._warm_optimizer_state(warm, data.X),
                 sample_weight=data.sample_weight,
                 data=as_precomputed(gram, data.X_in, data.bias, data.X if data.bias else None),
                 init_weights=W_start,
@@ -587,7 +591,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
                 on_chunk=reporter if reporter.active else None,
                 report_every=reporter.report_every,
             )
-            self._warn_on_status(res.status, res.n_iter)
+            self._warn_on_status(res.status, res.n_iter, res.loss_curve)
             stranded = self._stranded(data, plan, res)
             self._store(data, plan, res, (W_start, C_prev, warm, offset), stranded)
             self.decisions_["min_norm_gap"] = gap_decision
@@ -614,18 +618,16 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             params["batch_size"] = min(params["batch_size"], n_samples)
         return params
 
-    def _warm_optimizer_state(self, warm, n_samples):
+    def _warm_optimizer_state(self, warm, X):
         """Return the optimizer's state a warm start goes on from (None: start it afresh).
 
-        Kept for the same optimizer, number of samples and units.
+        Kept for the same optimizer on the same training inputs (the fit
+        plan also drops it when the units differ).
         """
         kept = getattr(self, "_optimizer_state", None) if warm else None
-        if kept is None or kept["optimizer"] != self.optimizer:
+        if kept is None or kept["optimizer"] != self.optimizer or kept["data"] != _digest(X):
             return None
-        state = kept["state"]
-        if state.get("velocity_coef", np.empty((n_samples, 0))).shape[0] != n_samples:
-            return None
-        return state
+        return kept["state"]
 
     def _gap_decision(self, n_samples, n_features):
         """Whether this fit solves the minimum-norm reference: 'computed', or why not."""
@@ -735,11 +737,14 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         )
         relative = plan.problem.spec.relative_step
         self.step_size_ = scaling.step_out(res.step_size) if relative else self.learning_rate
-        # the optimizer's state, in internal units: a warm start goes on from it in the same ones
-        same_units = (scaling.kx, scaling.ky, scaling.ka) == (0, 0, 0)
-        self._optimizer_state = (
-            {"optimizer": self.optimizer, "state": res.optimizer_state} if same_units else None
-        )
+        # the optimizer's state, in internal units: a warm start on the same inputs goes on
+        # from it (in the same units; the plan checks)
+        units = (scaling.kx, scaling.ky, scaling.ka)
+        self._optimizer_state = {
+            "optimizer": self.optimizer,
+            "data": _digest(data.X),
+            "state": {**res.optimizer_state, "units": units},
+        }
         self.n_iter_ = offset + res.n_iter
         self._grad_ref = res.initial_grad_norm
         self.min_norm_gap_ = self.min_norm_distance_ = np.nan
@@ -793,8 +798,19 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         rng = check_random_state(self.random_state) if rng is None else rng
         return rng.normal(scale=self.init_scale / np.sqrt(n_features), size=(n_neurons, n_features))
 
-    def _warn_on_status(self, status, n_iter):
-        if status == Status.MAX_ITER:
+    def _warn_on_status(self, status, n_iter, losses):
+        if status == Status.STALLED and losses[-1] > (1 + RISING_LOSS) * np.min(losses):
+            best = int(np.argmin(losses))
+            warn(
+                f"The window rule (n_iter_no_change={self.n_iter_no_change}) stopped the fit "
+                f"at step {n_iter} with the loss {losses[-1] / losses[best]:.3g} times its "
+                f"lowest (at step {best}): the loss is rising or oscillating, not settling. "
+                "Lower learning_rate"
+                + (" or momentum" if self.optimizer in ("momentum", "nesterov") else "")
+                + ", or set n_iter_no_change=None to run to tol or max_iter.",
+                ConvergenceWarning,
+            )
+        elif status == Status.MAX_ITER:
             window = (
                 ""
                 if self.n_iter_no_change is None or self.max_iter < self.n_iter_no_change
@@ -807,7 +823,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
                 "learning_rate (below 2) or loosen tol.",
                 ConvergenceWarning,
             )
-        elif status == Status.NON_FINITE and n_iter == 0:
+        elif status == Status.NON_FINITE and n_iter == 0 and not np.isfinite(losses[0]):
             warn(
                 "The loss at the initial weights is not finite, so no step was taken; "
                 "lower init_scale, or rescale X and y.",

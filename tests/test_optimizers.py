@@ -245,3 +245,59 @@ def test_decaying_velocity_never_settles_subnormal():
         values = np.abs(state[name])
         assert not np.any((values > 0) & (values < np.finfo(np.float64).tiny)), name
     assert np.count_nonzero(state["velocity_coef"] == 0) > 0  # inactive pairs reached 0
+
+
+@pytest.mark.parametrize("solver", ["primal", "dual"])
+def test_warm_start_on_other_inputs_restarts_the_optimizer_on_both_solvers(solver):
+    """Other X of the same length: the state starts afresh, and both solvers agree."""
+    X, y = gaussian_problem(10, 40, seed=28)
+    X2, y2 = gaussian_problem(10, 40, seed=29)
+    warm = _estimator("momentum", solver=solver, max_iter=50, warm_start=True).fit(X, y)
+    W_mid = warm.hidden_weights_.copy()
+    warm.fit(X2, y2)
+    fresh = _estimator("momentum", max_iter=50, solver="primal")
+    fresh._initial_weights = lambda m, d, rng=None: W_mid  # the same start, a fresh velocity
+    fresh.fit(X2, y2)
+    np.testing.assert_allclose(warm.hidden_weights_, fresh.hidden_weights_, rtol=1e-11, atol=1e-13)
+    out = np.maximum(X2 @ warm.hidden_weights_.T, 0) @ warm.output_weights_
+    assert warm.loss_curve_[-1] == pytest.approx(0.5 * np.mean((out - y2) ** 2), rel=1e-10)
+
+
+def test_warm_start_into_other_units_restarts_the_optimizer():
+    """A fit whose data cross 2**40 runs in other internal units: no stale velocity."""
+    X, y = gaussian_problem(10, 40, seed=30)
+    warm = _estimator("momentum", max_iter=20, warm_start=True, solver="primal").fit(X, y)
+    W_mid = warm.hidden_weights_.copy()
+    warm.set_params(max_iter=1).fit(X, y * 2.0**41)
+    fresh = _estimator("momentum", max_iter=1, solver="primal")
+    fresh._initial_weights = lambda m, d, rng=None: W_mid
+    fresh.fit(X, y * 2.0**41)
+    assert warm.decisions_["rescaled"][1] > 0
+    np.testing.assert_allclose(warm.hidden_weights_, fresh.hidden_weights_, rtol=1e-12)
+
+
+def test_a_window_stop_while_the_loss_rises_warns():
+    """Momentum 0.99 at a large step oscillates; the window rule stops it, and says so."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = gaussian_problem(20, 100, seed=0)
+    est = ShallowReLURegressor(
+        optimizer="momentum", momentum=0.99, learning_rate=0.1, random_state=0
+    )
+    with pytest.warns(
+        ConvergenceWarning,
+        match="times its lowest .*Lower learning_rate or momentum, or set n_iter_no_change=None",
+    ):
+        est.fit(X, y)
+    assert est.decisions_["status"] == "stalled"
+    assert est.loss_curve_[-1] > est.loss_curve_.min()
+
+
+def test_a_non_finite_first_step_is_not_blamed_on_the_start():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = gaussian_problem(20, 100, seed=0)
+    est = ShallowReLURegressor(optimizer="adam", learning_rate=1e300, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="non-finite loss at step 1") as record:
+        est.fit(X, y)
+    assert not any("initial weights is not finite" in str(w.message) for w in record)

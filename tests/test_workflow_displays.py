@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 from matplotlib.colors import to_rgba
+from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -149,3 +150,35 @@ def test_solution_comparison_display_errors(pyplot, comparison):
         SolutionComparisonDisplay.from_comparison(comparison, reference="global")
     with pytest.raises(TypeError, match="what experiments.compare_solutions returns"):
         SolutionComparisonDisplay.from_comparison({"a": 1})
+
+
+def test_cv_results_with_zero_none_and_estimator_values(pyplot):
+    """x with 0 is evenly spaced (no log axis); None is a value; estimators stay apart."""
+    X, y = gaussian_problem(20, 40, seed=33)
+    est = ShallowReLURegressor(n_neurons=2, optimizer="momentum", max_iter=200, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search = GridSearchCV(
+            est, {"momentum": [0.0, 0.5], "n_iter_no_change": [None, 10]}, cv=KFold(2)
+        ).fit(X, y)
+        by_estimator = GridSearchCV(
+            make_pipeline(StandardScaler(), est),
+            {
+                "shallowreluregressor": [
+                    clone(est).set_params(optimizer="gd"),
+                    clone(est).set_params(optimizer="adam", learning_rate=1e-3),
+                ]
+            },
+            cv=KFold(2),
+        ).fit(X, y)
+    disp = GapDisplay.from_cv_results(search, x="momentum", hue="n_iter_no_change", metric="score")
+    assert [t.get_text() for t in disp.ax_.get_xticklabels()] == ["0", "0.5"]
+    assert disp.ax_.get_xscale() == "linear"
+    labels = sorted(line.get_label() for line in disp.lines_)
+    assert labels == ["n_iter_no_change=10", "n_iter_no_change=None"]  # None is not "missing"
+    disp = GapDisplay.from_cv_results(search, x="n_iter_no_change", metric="score")
+    assert [t.get_text() for t in disp.ax_.get_xticklabels()] == ["None", "10"]
+    assert not [line for line in disp.lines_ if line.get_linestyle() == ":"]
+    disp = GapDisplay.from_cv_results(by_estimator, x="shallowreluregressor", metric="score")
+    ticks = [t.get_text() for t in disp.ax_.get_xticklabels()]
+    assert len(ticks) == 2 and "adam" in ticks[1] and "adam" not in ticks[0]

@@ -30,7 +30,7 @@ from .._metrics import (
     label_sign_least_squares_weights,
     relative_distance,
 )
-from .._plan import Precomputed
+from .._plan import Precomputed, _digest
 from .._shallow import PAPER_MODEL, ShallowReLURegressor
 from ..datasets import make_high_dim_regression, make_orthogonal_regression, spectrum_stats
 from ..exceptions import StrandedExampleWarning, quiet
@@ -79,19 +79,7 @@ class ArrayData:
 
     def name(self):
         """Return what a store knows these arrays by: their shape and a digest of their values."""
-        import hashlib
-
-        from scipy import sparse
-
-        h = hashlib.blake2b(digest_size=12)
-        parts = (
-            (self.X.data, self.X.indices, self.X.indptr)
-            if sparse.issparse(self.X)
-            else (np.ascontiguousarray(self.X),)
-        )
-        for part in (*parts, self.y):
-            h.update(np.ascontiguousarray(part).tobytes())
-        return f"arrays {self.X.shape[0]} x {self.X.shape[1]}: {h.hexdigest()}"
+        return f"arrays {self.X.shape[0]} x {self.X.shape[1]}: {_digest(self.X)} {_digest(self.y)}"
 
     def _draw(self, n, d, seed, features):
         N, p = self.X.shape
@@ -302,6 +290,8 @@ def _grid(param_grid):
     columns.
     """
     grids = param_grid if isinstance(param_grid, list) else [param_grid or {}]
+    if not grids:
+        raise ValueError("param_grid is an empty list; give at least one grid (or None).")
     out = []
     for one in grids:
         grid = {}

@@ -28,16 +28,21 @@ def _param_key(name, params, role):
     )
 
 
+#: A candidate that does not have the parameter (a masked entry of ``cv_results_``).
+MISSING = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
+
+
 def _value(column, i):
-    """Candidate ``i``'s value of a ``param_`` column; None where it does not have it."""
+    """Candidate ``i``'s value of a ``param_`` column; MISSING where it does not have it."""
     if np.ma.is_masked(column[i]):
-        return None
+        return MISSING
     value = column[i]
     return value.item() if isinstance(value, np.generic) else value
 
 
 def _shown(value):
-    return type(value).__name__ if hasattr(value, "get_params") else str(value)
+    """Return the text of a value: estimators by their repr (their parameters differ)."""
+    return repr(value) if hasattr(value, "get_params") else str(value)
 
 
 def search_title(search, metric_label, data):
@@ -84,10 +89,14 @@ def cv_curves(results, x, metric, hue):
     if hue_key is not None:
         varying = [hue_key] + [p for p in varying if p != hue_key]
     xs = column[x_key]
-    present = [v for v in xs if v is not None]
+    present = [v for v in xs if v is not MISSING]
     numeric = all(isinstance(v, Real) and not isinstance(v, bool) for v in present)
-    x_labels = None
-    if not numeric:
+    x_labels, label_of = None, _shown
+    if numeric and any(v <= 0 for v in present):  # no log axis: evenly spaced, in order
+        label_of = "{:g}".format
+        x_labels = [label_of(v) for v in sorted(set(present))]
+        numeric = False
+    elif not numeric:
         x_labels = list(dict.fromkeys(_shown(v) for v in present))
     groups = {}
     for i in range(n):
@@ -98,10 +107,10 @@ def cv_curves(results, x, metric, hue):
         label = ", ".join(  # a parameter the group does not have is left out
             f"{p.rsplit('__', 1)[-1]}={v}"
             for p, v in zip(varying, key, strict=True)
-            if column[p][rows[0]] is not None
+            if column[p][rows[0]] is not MISSING
         )
-        flat = [i for i in rows if xs[i] is None]
-        stepped = [i for i in rows if xs[i] is not None]
+        flat = [i for i in rows if xs[i] is MISSING]
+        stepped = [i for i in rows if xs[i] is not MISSING]
         for i in flat:  # candidates without the parameter: one horizontal line each
             curves.append(
                 {
@@ -119,7 +128,7 @@ def cv_curves(results, x, metric, hue):
             stepped.sort(key=lambda i: xs[i])
             at = np.array([xs[i] for i in stepped], dtype=float)
         else:
-            at = np.array([x_labels.index(_shown(xs[i])) for i in stepped], dtype=float)
+            at = np.array([x_labels.index(label_of(xs[i])) for i in stepped], dtype=float)
             order = np.argsort(at, kind="stable")
             stepped, at = [stepped[j] for j in order], at[order]
         m, s = mean[stepped], std[stepped]
