@@ -10,8 +10,8 @@ optimizer, learning rate and start on **diabetes** with the package's gap
 scorers beside R^2, a search over the activation on a **TF-IDF** corpus
 (synthetic, built here by
 :func:`~sklearn_relubias.datasets.make_tfidf_regression`: the documentation
-is built without network access), a comparison table of four fitted
-solutions, and a sweep of the optimizers against the dimension on the
+is built without network access), a comparison table of four optimizers' solutions and
+the minimum-norm reference, and a sweep of the optimizers against the dimension on the
 paper's data.
 
 The gap scorers (:data:`~sklearn_relubias.metrics.GAP_SCORERS`) read each
@@ -124,8 +124,8 @@ GapDisplay.from_cv_results(
 )
 
 # %%
-# Four solutions side by side
-# ---------------------------
+# Four optimizers and the reference side by side
+# -----------------------------------------------
 # :func:`~sklearn_relubias.experiments.compare_solutions` fits each solution
 # on the standardised diabetes data and measures them against each other and
 # against the references.

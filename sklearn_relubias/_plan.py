@@ -60,6 +60,7 @@ def _digest(array):
     """Short fingerprint of an array's values, dense or sparse (None for None)."""
     if array is None:
         return None
+    array = array if sparse.issparse(array) else np.asarray(array)
     h = hashlib.blake2b(digest_size=16)
     parts = (array.data, array.indices, array.indptr) if sparse.issparse(array) else (array,)
     for part in parts:

@@ -1,4 +1,4 @@
-"""ShallowReLURegressor: the shallow ReLU model trained by full-batch gradient descent."""
+"""ShallowReLURegressor: the shallow ReLU model trained by gradient descent and its kin."""
 
 from numbers import Integral, Real
 from types import MappingProxyType
@@ -24,7 +24,7 @@ from .exceptions import (
     StrandedExampleWarning,
     warn,
 )
-from .utils._sklearn_compat import Interval, StrOptions, _fit_context
+from .utils._sklearn_compat import Interval, InvalidParameterError, StrOptions, _fit_context
 
 #: The model the paper studies, as ``ShallowReLURegressor`` parameters: two
 #: neurons with output weights +1 and -1, a zero start (or a small random one,
@@ -50,6 +50,9 @@ PAPER_MODEL = MappingProxyType(
 
 # compute_min_norm_gap='auto' solves the reference up to this many training examples
 AUTO_GAP_MAX_SAMPLES = 1000
+# learning_rate='auto' for Adam (its own step, in the weights' units): the best test R^2 of
+# the example's diabetes search (1e-3, 3e-3, 1e-2, 3e-2), and the usual value
+ADAM_LEARNING_RATE = 1e-3
 # A fit the window rule stops with its loss above (1 + RISING_LOSS) times its lowest is
 # rising or oscillating (momentum or Adam at too large a step), not settling: warned
 RISING_LOSS = 1e-3
@@ -68,7 +71,7 @@ REFERENCE_LOSS_RTOL = 1e-6
 
 
 class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
-    """Shallow ReLU network trained by plain full-batch gradient descent.
+    """Shallow ReLU network trained by full-batch gradient descent (or momentum, SGD, Adam).
 
     The model is ``f(x) = sum_j a_j relu(<w_j, x>)`` with fixed output weights
     ``a`` and trained hidden weights ``W`` (no biases, unless ``hidden_bias``
@@ -117,8 +120,10 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         Scale of the random initialisation. Unused when ``init='zero'`` (in a
         grid over both, the ``init='zero'`` candidates with different
         ``init_scale`` are the same fit).
-    learning_rate : float, default=1.0
-        Step size relative to the smoothness of the loss: the absolute step is
+    learning_rate : float or 'auto', default='auto'
+        'auto' is 1.0, and 1e-3 for ``optimizer='adam'`` (Adam's own step,
+        see below). A float is the step size relative to the smoothness of
+        the loss: the absolute step is
         ``eta = learning_rate * n_samples / (||a||^2 lambda_max(X^T X))``. On
         every fixed activation region the loss is a quadratic whose curvature
         is at most ``||a||^2 lambda_max(X^T X) / n_samples``, so a step within
@@ -158,6 +163,13 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
           beta_2^t)``. Its steps are per coordinate, so its iterates leave
           the span of the training inputs: ``dual_coef_`` is None and it
           runs on X only (``solver='dual'`` is refused).
+
+        The names differ from :class:`~sklearn.neural_network.MLPRegressor`'s:
+        its ``solver`` is ``optimizer`` here (``solver`` here chooses where
+        gradient descent iterates), its ``learning_rate_init`` is
+        ``learning_rate`` (its ``learning_rate`` is a schedule; steps are
+        constant here), and its ``nesterovs_momentum=True`` is
+        ``optimizer='nesterov'``.
 
         Momentum, Nesterov and SGD stay in the data span (``dual_coef_``
         exists, on both solvers). A warm start continues the optimizer's
@@ -446,7 +458,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         "init": [StrOptions({"zero", "random"})],
         "init_scale": [Interval(Real, 0, None, closed="left")],
         # positive; the optimizer's stable range is checked in fit (it depends on momentum)
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -474,7 +486,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         negative_slope=0.01,
         init="random",
         init_scale=1.0,
-        learning_rate=1.0,
+        learning_rate="auto",
         optimizer="gd",
         momentum=OPTIMIZER_DEFAULTS["momentum"],
         batch_size=OPTIMIZER_DEFAULTS["batch_size"],
@@ -525,7 +537,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
     @restore_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, gram=None):
-        """Train the hidden weights by full-batch gradient descent.
+        """Train the hidden weights with the optimizer (full-batch gradient descent by default).
 
         Parameters
         ----------
@@ -566,7 +578,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
                 data.X,
                 data.y,
                 data.model,
-                learning_rate=self.learning_rate,
+                learning_rate=self._learning_rate(),
                 solver=self.solver,
                 optimizer=self.optimizer,
                 optimizer_params=params,
@@ -604,11 +616,26 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             reporter.close()
         return self
 
+    def _learning_rate(self):
+        """``learning_rate``, with 'auto' resolved: 1.0 (relative to the curvature), Adam 1e-3."""
+        if self.learning_rate != "auto":
+            return self.learning_rate
+        return 1.0 if OPTIMIZERS[self.optimizer].relative_step else ADAM_LEARNING_RATE
+
+    def _validate_params(self):
+        if self.solver in OPTIMIZERS:  # MLPRegressor's solver is the optimizer; here it is not
+            raise InvalidParameterError(
+                f"The 'solver' parameter of {type(self).__name__} chooses where gradient "
+                f"descent iterates ('auto', 'primal' or 'dual'); got {self.solver!r}. The "
+                f"optimizer is the 'optimizer' parameter: optimizer={self.solver!r}."
+            )
+        super()._validate_params()
+
     def _check_optimizer(self, n_samples):
         """Return the optimizer's parameters; a ValueError for a learning rate out of its range."""
         spec = OPTIMIZERS[self.optimizer]
         params = {name: getattr(self, name) for name in spec.parameters}
-        spec.check_learning_rate(self.learning_rate, params)
+        spec.check_learning_rate(self._learning_rate(), params)
         if not spec.in_span and self.solver == "dual":
             raise ValueError(
                 f"optimizer={self.optimizer!r} leaves the data span, so it cannot iterate on "
@@ -736,7 +763,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
             np.concatenate([self.loss_curve_, loss_curve[1:]]) if warm else loss_curve
         )
         relative = plan.problem.spec.relative_step
-        self.step_size_ = scaling.step_out(res.step_size) if relative else self.learning_rate
+        self.step_size_ = scaling.step_out(res.step_size) if relative else self._learning_rate()
         # the optimizer's state, in internal units: a warm start on the same inputs goes on
         # from it (in the same units; the plan checks)
         units = (scaling.kx, scaling.ky, scaling.ka)

@@ -301,3 +301,24 @@ def test_a_non_finite_first_step_is_not_blamed_on_the_start():
     with pytest.warns(ConvergenceWarning, match="non-finite loss at step 1") as record:
         est.fit(X, y)
     assert not any("initial weights is not finite" in str(w.message) for w in record)
+
+
+def test_auto_learning_rate_is_adams_own_step_for_adam():
+    """'auto' is 1.0 for the relative-step optimizers and 1e-3 (Adam's own step) for Adam."""
+    X, y = gaussian_problem(10, 40, seed=34)
+    adam = _estimator("adam", learning_rate="auto").fit(X, y)
+    assert adam.step_size_ == 1e-3
+    explicit = _estimator("adam", learning_rate=1e-3).fit(X, y)
+    np.testing.assert_array_equal(adam.hidden_weights_, explicit.hidden_weights_)
+    gd = _estimator("gd", learning_rate="auto").fit(X, y)
+    np.testing.assert_array_equal(
+        gd.hidden_weights_, _estimator("gd", learning_rate=1.0).fit(X, y).hidden_weights_
+    )
+
+
+def test_an_optimizer_passed_as_solver_points_at_optimizer():
+    X, y = gaussian_problem(10, 40, seed=35)
+    with pytest.raises(
+        ValueError, match="The optimizer is the 'optimizer' parameter: optimizer='adam'"
+    ):
+        ShallowReLURegressor(solver="adam").fit(X, y)

@@ -119,7 +119,11 @@ def compare_solutions(
         The references each gradient-descent solution is measured to (see
         :func:`~sklearn_relubias.metrics.reference_gaps`; ``'global'``
         enumerates regions, small problems only, and is solved again for
-        every solution). A ``MinNormReLURegressor`` gets its distance to the
+        every solution). ``'own_region'`` and ``'init_relative'`` solve a
+        program per solution whose cost grows quickly with ``n_neurons`` at
+        ``n_samples >> n_features`` (diabetes, 16 neurons: minutes for
+        ``'init_relative'``); pass ``references=('label_sign',)`` there. A
+        ``MinNormReLURegressor`` gets its distance to the
         label-sign reference only; ``activation='linear'`` has no regions
         (its region references are NaN). Distances between solutions
         compare hidden weights only (not the hidden biases), and are

@@ -449,7 +449,7 @@ def gap_sweep(
     :class:`~sklearn_relubias.ShallowReLURegressor` and record how far it
     lands from the minimum-norm solution ``W*`` (relative and absolute) and
     from the label-sign least-squares reference ``W_ls``
-    (:func:`~sklearn_relubias._metrics.label_sign_least_squares_weights`),
+    (``label_sign_least_squares_weights``),
     together with the covariance-spectrum statistics the paper's rate is
     stated in (``trace``, ``effective_rank``, ``r0``). Cells run in parallel
     through joblib (one task per ``(n, d, repeat)``, which draws the data and
@@ -527,7 +527,11 @@ def gap_sweep(
         ``dataset_params={'features': 'projection'}``, a Gaussian random
         projection (any ``d``); the rows not drawn give each record's
         ``held_out_r2``. A store knows arrays by their shape and a digest of
-        their values.
+        their values. Real data usually have ``n >= d``, where the paper's
+        model (no window rule) runs to ``max_iter`` without converging
+        (``converged`` False in every record): pass ``estimator=
+        ShallowReLURegressor()`` (the defaults' window rule) or
+        ``estimator_params={'n_iter_no_change': 50}`` there.
     dataset_params : dict, default=None
         Extra keyword arguments of the generator (e.g. ``labels``; for
         arrays, ``features``).
@@ -709,7 +713,7 @@ class GapSweepResult:
         changed it), ``repeat``, the swept parameters,
         and per fit (``W`` gradient descent's weights, ``W*`` the minimum-norm
         solution, ``W_ls`` the label-sign least-squares reference of
-        :func:`~sklearn_relubias._metrics.label_sign_least_squares_weights`,
+        ``label_sign_least_squares_weights``,
         all norms Frobenius):
 
         - ``min_norm_gap``: ``||W - W*|| / ||W*||`` (relative);

@@ -367,8 +367,10 @@ class GapDisplay:
         drawn = []
         categorical = self.x_labels is not None
         stepped = [c for c in self.curves if not c.get("flat")]
+        # on a categorical axis all the curves' spread stays within 0.6 of a position
+        step = min(self.offset, 0.6 / max(len(stepped) - 1, 1)) if categorical else self.offset
         for i, curve in enumerate(stepped):
-            shift = (i - (len(stepped) - 1) / 2) * self.offset
+            shift = (i - (len(stepped) - 1) / 2) * step
             x = curve["x"] + shift if categorical else curve["x"] * (1.0 + shift)
             style = {"marker": _MARKERS[i % len(_MARKERS)], "label": curve["label"], **kwargs}
             if self.intervals == "errorbar":
