@@ -153,3 +153,29 @@ def test_sweep_starts_from_any_estimator():
         assert direct.n_neurons == 3 and direct.optimizer == "momentum"
         assert direct.min_norm_gap_ == rec["min_norm_gap"] and direct.n_iter_ == rec["n_iter"]
         np.testing.assert_array_equal(direct.hidden_weights_, est.hidden_weights_)
+
+
+def test_a_stored_sweep_of_arrays_resumes_and_refuses_other_arrays(tmp_path):
+    X, y = _diabetes()
+    store = tmp_path / "diabetes.sqlite"
+    kw = dict(
+        n_samples=[40, 80],
+        n_features=10,
+        n_repeats=2,
+        random_state=5,
+        estimator_params={"max_iter": 300},
+    )
+    first = _sweep(**kw, dataset=(X, y), store=store)
+    again = _sweep(**kw, dataset=(X, y), store=store)  # every cell read back from the store
+
+    def strip(records):  # NaN (r0 of a sample spectrum) compared as a value
+        return [
+            {k: "nan" if v != v else v for k, v in r.items() if k != "fit_time"} for r in records
+        ]
+
+    assert strip(again.records) == strip(first.records)
+    assert again.refit(3)[0].min_norm_gap_ == first.records[3]["min_norm_gap"]
+    changed = X.copy()
+    changed[0, 0] += 1.0
+    with pytest.raises(ValueError, match="dataset"):
+        _sweep(**kw, dataset=(changed, y), store=store)
