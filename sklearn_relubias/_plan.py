@@ -458,7 +458,9 @@ class FitPlan:
         else:
             weights = self.sample_weight / np.sum(self.sample_weight)
         operator = make_operator(self.X, self.data.gram() if dual else None)
-        if dual:
+        if not OPTIMIZERS[optimizer].relative_step:  # Adam's step needs no curvature bound
+            lam = 0.0
+        elif dual:
             lam = weighted_top_eigenvalue(weights, K=operator.gram, spectrum=self.data._spectrum())
         else:
             lam = weighted_top_eigenvalue(weights, X=operator.X)

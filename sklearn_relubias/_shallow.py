@@ -652,7 +652,7 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         plan also drops it when the units differ).
         """
         kept = getattr(self, "_optimizer_state", None) if warm else None
-        if kept is None or kept["optimizer"] != self.optimizer or kept["data"] != _digest(X):
+        if kept is None or kept["optimizer"] != self.optimizer or kept.get("data") != _digest(X):
             return None
         return kept["state"]
 
