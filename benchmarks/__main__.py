@@ -120,7 +120,12 @@ FULL = {
             "tfidf": (1200, 2598, 84),  # 84 tokens per document: ~59 non-zeros per row
         },
     },
-    14: {"seeds": 20, "first_seed": 1000, "repeats": 5},
+    14: {
+        "seeds": 20,
+        "first_seed": 1000,
+        "repeats": 5,
+        "norm_solutions": ["GD, lr 0.1", "Adam, lr 1e-4", "Adam, lr 1e-3"],
+    },
 }
 
 QUICK = {
@@ -200,7 +205,12 @@ QUICK = {
             "tfidf": (1200, 2598, 84),
         },
     },
-    14: {"seeds": 3, "first_seed": 1000, "repeats": 1},
+    14: {
+        "seeds": 3,
+        "first_seed": 1000,
+        "repeats": 1,
+        "norm_solutions": ["GD, lr 0.1", "Adam, lr 1e-4"],
+    },
 }
 
 CASES = {

@@ -552,3 +552,98 @@ def stranded_examples(y, a, active, *, activation="relu"):
     loss. With the linear activation no example is ever stranded.
     """
     return _model(a, activation).stranded_examples(y, active)
+
+
+def min_linf_interpolant(X, y, a, region, *, activation="relu", negative_slope=None):
+    """Return the interpolant of a region with the least largest weight, ``min max|W_jk|``.
+
+    Sign-like steps (Adam's, per coordinate) are tied to the l-infinity
+    geometry rather than the l2 one, so this is the natural reference to
+    measure Adam's solution against. Within ``region`` the network is linear
+    in ``W``, so the program is a linear program: minimise ``t`` subject to
+    ``sum_j a_j s_ij <w_j, x_i> = y_i`` (``s_ij`` is 1 on active pairs and
+    the activation's negative slope elsewhere), ``<w_j, x_i> >= 0`` on the
+    active pairs and ``<= 0`` on the others (no sign constraints for the
+    linear activation), and ``|W_jk| <= t``. It is solved with HiGHS
+    (:func:`scipy.optimize.linprog`). Its minimiser is in general not unique
+    (a face of the polytope); its value is.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    a : array-like of shape (n_neurons,)
+        Output weights.
+    region : array-like of shape (n_samples, n_neurons), dtype bool
+        The activation region, e.g. ``X @ W.T > 0`` of a fit.
+    activation : {'relu', 'leaky_relu', 'linear'}, default='relu'
+    negative_slope : float, default=None
+        For ``'leaky_relu'`` (0.01 when None).
+
+    Returns
+    -------
+    result : dict
+        ``'weights'`` (n_neurons, n_features), one minimiser; ``'norm'``,
+        the least ``max|W_jk|``; ``'residual'``, ``max_i |f(x_i) - y_i|``
+        of those weights divided by ``max|y|`` and ``'sign_violation'``, the
+        largest pre-activation on the wrong side divided by the largest
+        ``|<w_j, x_i>|``: both measured on the weights returned, not taken
+        from the solver.
+
+    Raises
+    ------
+    ValueError
+        When no interpolant lies in ``region`` (the linear program is
+        infeasible).
+    """
+    from scipy import optimize, sparse
+
+    model = _model(a, activation, negative_slope)
+    a = model.output_weights
+    X, y, region = _data(X, y, region, a.shape[0])
+    Xd = X.toarray() if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
+    n, d = Xd.shape
+    m = a.shape[0]
+    slope = model.negative_slope
+    s = np.where(region, 1.0, slope)  # (n, m)
+    # variables: vec(W) row by row (neuron j's d weights at j*d), then t
+    A_eq = sparse.hstack([sparse.csr_matrix(Xd * (a[j] * s[:, j])[:, None]) for j in range(m)])
+    A_eq = sparse.hstack([A_eq, sparse.csr_matrix((n, 1))]).tocsr()
+    blocks = []
+    if slope != 1.0:  # the pattern: -x_i.w_j <= 0 on active pairs, x_i.w_j <= 0 elsewhere
+        for j in range(m):
+            sign = np.where(region[:, j], -1.0, 1.0)
+            row = [sparse.csr_matrix((n, d))] * m + [sparse.csr_matrix((n, 1))]
+            row[j] = sparse.csr_matrix(Xd * sign[:, None])
+            blocks.append(sparse.hstack(row))
+    eye = sparse.identity(m * d, format="csr")
+    t_col = sparse.csr_matrix(-np.ones((m * d, 1)))
+    blocks += [sparse.hstack([eye, t_col]), sparse.hstack([-eye, t_col])]
+    A_ub = sparse.vstack(blocks).tocsr()
+    cost = np.zeros(m * d + 1)
+    cost[-1] = 1.0
+    bounds = [(None, None)] * (m * d) + [(0, None)]
+    res = optimize.linprog(
+        cost,
+        A_ub=A_ub,
+        b_ub=np.zeros(A_ub.shape[0]),
+        A_eq=A_eq,
+        b_eq=y,
+        bounds=bounds,
+        method="highs",
+    )
+    if res.status == 2:
+        raise ValueError("No interpolant lies in this region: the linear program is infeasible.")
+    if res.status != 0:
+        raise RuntimeError(f"The linear program did not solve: {res.message}")
+    W = res.x[:-1].reshape(m, d)
+    P = Xd @ W.T
+    f = (np.where(P >= 0, P, slope * P)) @ a
+    scale = float(np.max(np.abs(P), initial=0.0)) or 1.0
+    wrong = np.where(region, -P, P) if slope != 1.0 else np.zeros_like(P)
+    return {
+        "weights": W,
+        "norm": float(np.max(np.abs(W), initial=0.0)),
+        "residual": float(np.max(np.abs(f - y)) / max(float(np.max(np.abs(y))), 1e-300)),
+        "sign_violation": float(max(np.max(wrong, initial=0.0), 0.0) / scale),
+    }
