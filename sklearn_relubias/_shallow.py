@@ -652,9 +652,9 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         plan also drops it when the units differ).
         """
         kept = getattr(self, "_optimizer_state", None) if warm else None
-        if kept is None or kept["optimizer"] != self.optimizer or kept.get("data") != _digest(X):
+        if kept is None or kept["optimizer"] != self.optimizer:
             return None
-        return kept["state"]
+        return kept["state"] if kept.get("data") == _digest(X) else None
 
     def _gap_decision(self, n_samples, n_features):
         """Whether this fit solves the minimum-norm reference: 'computed', or why not."""
@@ -765,13 +765,15 @@ class ShallowReLURegressor(CallbackSupportMixin, _BaseReLURegressor):
         relative = plan.problem.spec.relative_step
         self.step_size_ = scaling.step_out(res.step_size) if relative else self._learning_rate()
         # the optimizer's state, in internal units: a warm start on the same inputs goes on
-        # from it (in the same units; the plan checks)
-        units = (scaling.kx, scaling.ky, scaling.ka)
-        self._optimizer_state = {
-            "optimizer": self.optimizer,
-            "data": _digest(data.X),
-            "state": {**res.optimizer_state, "units": units},
-        }
+        # from it (in the same units; the plan checks). Plain GD carries none: X is not hashed
+        self._optimizer_state = None
+        if res.optimizer_state:
+            units = (scaling.kx, scaling.ky, scaling.ka)
+            self._optimizer_state = {
+                "optimizer": self.optimizer,
+                "data": _digest(data.X),
+                "state": {**res.optimizer_state, "units": units},
+            }
         self.n_iter_ = offset + res.n_iter
         self._grad_ref = res.initial_grad_norm
         self.min_norm_gap_ = self.min_norm_distance_ = np.nan

@@ -39,6 +39,7 @@ from numba.extending import overload
 
 from ..._jit import inline, jit
 from ..._linalg import span
+from .._optimizers import OPTIMIZERS
 from . import NON_FINITE, _numba
 from ._numba import (
     EPS,
@@ -55,9 +56,10 @@ from ._numba import (
     write_pre_activations,
 )
 
-MOMENTUM, NESTEROV, SGD, ADAM = 1, 2, 3, 4
+# The optimizers this backend runs, by the codes of their specs (globals of the kernels)
+NAMES = {name: spec.code for name, spec in OPTIMIZERS.items() if name != "gd"}
+MOMENTUM, NESTEROV, SGD, ADAM = (NAMES[k] for k in ("momentum", "nesterov", "sgd", "adam"))
 TINY = np.finfo(np.float64).tiny
-NAMES = {"momentum": MOMENTUM, "nesterov": NESTEROV, "sgd": SGD, "adam": ADAM}
 # Park-Miller generator (x <- 48271 x mod 2^31 - 1): exact in int64 and in Python,
 # so the batches are the same with and without compilation.
 _MODULUS = 2147483647
@@ -65,10 +67,10 @@ _MULTIPLIER = 48271
 
 
 def supports(form, negative_slope, optimizer):
-    """Return whether this backend runs it: :data:`NAMES` on every form, Adam on X only."""
+    """Return whether this backend runs it: :data:`NAMES`, on K only those in the span."""
     if form not in FORMS or not 0.0 <= negative_slope <= 1.0 or optimizer not in NAMES:
         return False
-    return not (optimizer == "adam" and form == "gram")
+    return OPTIMIZERS[optimizer].in_span or form != "gram"  # the Gram form needs the span
 
 
 def step_seconds(form, size, m):
